@@ -1,0 +1,60 @@
+"""Grid-search retrieval settings on the TUNING split only; prints the best few (test split untouched)."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from rag.assistant import Assistant
+from rag.config import Settings
+from rag.embedding import load_embedder
+from rag.evaluation import DEFAULT_SET, evaluate, load_set
+from rag.index import build_index, load_index
+
+
+def objective(r: dict) -> float:
+    d = r["directions"]
+    hit3 = min(m["hit@3"] for m in d.values())
+    hit1 = min(m["hit@1"] for m in d.values())
+    mean3 = sum(m["hit@3"] for m in d.values()) / len(d)
+    return (mean3 + 0.5 * hit3 + 0.5 * hit1 + r["abstain_off_topic"]["accuracy"]
+            + 0.3 * r["abstain_missing_side"]["accuracy"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="use-multilingual")
+    ap.add_argument("--chunk-size", type=int, default=400)
+    ap.add_argument("--weights", default="0,0.2,0.35,0.5")
+    ap.add_argument("--thresholds", default="0.1,0.15,0.2,0.25,0.3,0.35")
+    ap.add_argument("--margins", default="0.05,0.1,0.15,0.2,1")
+    args = ap.parse_args()
+    index_dir = Path(f"/tmp/tune-{args.model}-{args.chunk_size}")
+    settings = Settings.from_env(index_dir=index_dir, model=args.model, chunk_size=args.chunk_size)
+    embedder = load_embedder(args.model)
+    build_index(settings, embedder=embedder)
+    index = load_index(index_dir)
+    items = [i for i in load_set(DEFAULT_SET) if i.split == "tune"]
+    rows = []
+    grid = itertools.product(*(map(float, a.split(",")) for a in (args.weights, args.thresholds, args.margins)))
+    for w, t, m in grid:
+        s = settings.with_(lexical_weight=w, min_score=t, language_margin=m)
+        a = Assistant(index, embedder, s)
+        r = evaluate(lambda q: a.ask(q, k=3), items)["tune"]
+        rows.append((objective(r), w, t, m, r))
+    rows.sort(key=lambda x: -x[0])
+    for obj, w, t, m, r in rows[:8]:
+        d = r["directions"]
+        print(f"obj={obj:.3f} w={w} t={t} m={m} | " + " ".join(
+            f"{k}:{v['hit@1']:.2f}/{v['hit@3']:.2f}" for k, v in d.items())
+            + f" | side={r['abstain_missing_side']['accuracy']:.2f} off={r['abstain_off_topic']['accuracy']:.2f}",
+            file=sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

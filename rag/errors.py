@@ -1,0 +1,45 @@
+"""The exception types the library raises; the CLI and the page turn them into messages."""
+
+
+class RagError(Exception):
+    """Base class: every error meant for the user. The message says what to do next."""
+
+
+class ConfigError(RagError):
+    """A setting (environment variable or argument) has an invalid value."""
+
+
+class InvalidQuestionError(RagError, ValueError):
+    """The question is empty, too long or not text."""
+
+
+class CorpusError(RagError):
+    """The corpus folder is missing, empty, or holds a file that cannot be used (with strict)."""
+
+
+class IndexNotFoundError(RagError):
+    """No index exists at the given folder."""
+
+
+class IndexCorruptError(RagError):
+    """The index is corrupted, truncated, or written by another format version or model."""
+
+
+class IndexStaleError(RagError):
+    """The index no longer matches the corpus it was built from."""
+
+
+class ModelError(RagError):
+    """The embedding model cannot be loaded."""
+
+
+__all__ = [
+    "ConfigError",
+    "CorpusError",
+    "IndexCorruptError",
+    "IndexNotFoundError",
+    "IndexStaleError",
+    "InvalidQuestionError",
+    "ModelError",
+    "RagError",
+]

@@ -1,0 +1,130 @@
+"""Evaluation: hit@1, hit@3, MRR per direction (en→en, en→de, de→de, de→en), abstention, latency."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.answer import Answer
+from rag.config import PROJECT_DIR
+from rag.corpus import collapse
+from rag.errors import ConfigError
+
+DEFAULT_SET = PROJECT_DIR / "eval" / "qa.jsonl"
+LANGS = ("en", "de")
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    split: str
+    category: str
+    questions: dict[str, str]
+    gold: dict[str, str | None]
+
+    @property
+    def off_topic(self) -> bool:
+        return all(v is None for v in self.gold.values())
+
+
+def load_set(path: Path = DEFAULT_SET) -> list[Item]:
+    """Read an eval set (JSON lines: id, split, category, en, de, gold{en, de}).
+
+    Raises:
+        ConfigError: the file is missing or malformed.
+    """
+    try:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [Item(str(r["id"]), str(r["split"]), str(r.get("category", "")),
+                     {lang: str(r[lang]) for lang in LANGS}, {lang: r["gold"][lang] for lang in LANGS})
+                for r in rows]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"cannot read eval set {path}: {exc}") from None
+
+
+def rank_of(answer: Answer, lang: str, gold: str) -> int | None:
+    """1-based rank of the first passage of lang containing gold, or None."""
+    needle = collapse(gold).casefold()
+    ranked = [p for p in answer.passages if p.lang == lang]
+    return next((i for i, p in enumerate(ranked, 1) if needle in p.text.casefold()), None)
+
+
+def evaluate(ask: Callable[[str], Answer], items: list[Item],
+             progress: bool = False) -> dict[str, Any]:
+    """Run every question of items in both languages and score the answers.
+
+    Args:
+        ask: question → Answer (k=3 is what hit@3 assumes).
+        items: eval items.
+        progress: show a progress bar on stderr.
+
+    Returns:
+        {split: report} for each split present and "all"; see summarize.
+    """
+    from tqdm import tqdm
+
+    records = []
+    for item in tqdm(items, desc="evaluating", unit="question", disable=not progress):
+        for q_lang in LANGS:
+            t0 = time.perf_counter()
+            answer = ask(item.questions[q_lang])
+            ms = (time.perf_counter() - t0) * 1000
+            records.append((item, q_lang, answer, ms))
+    splits = sorted({item.split for item in items})
+    return {split: summarize([r for r in records if split in ("all", r[0].split)])
+            for split in [*splits, "all"]}
+
+
+def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
+    """Metrics for a list of (item, question language, answer, milliseconds)."""
+    ranks: dict[str, list[int | None]] = {f"{q}->{p}": [] for q in LANGS for p in LANGS}
+    side_abstain, off_topic = [], []
+    for item, q_lang, answer, _ in records:
+        if item.off_topic:
+            off_topic.append(not answer.passages)
+            continue
+        for p_lang in LANGS:
+            gold = item.gold[p_lang]
+            if gold is None:
+                side_abstain.append(not any(p.lang == p_lang for p in answer.passages))
+            else:
+                ranks[f"{q_lang}->{p_lang}"].append(rank_of(answer, p_lang, gold))
+    directions = {
+        d: {"n": len(r),
+            "hit@1": _mean([x == 1 for x in r]),
+            "hit@3": _mean([x is not None and x <= 3 for x in r]),
+            "mrr": _mean([1 / x if x else 0.0 for x in r])}
+        for d, r in ranks.items()
+    }
+    ms = np.array([r[3] for r in records]) if records else np.zeros(1)
+    return {
+        "directions": directions,
+        "abstain_missing_side": {"n": len(side_abstain), "accuracy": _mean(side_abstain)},
+        "abstain_off_topic": {"n": len(off_topic), "accuracy": _mean(off_topic)},
+        "latency_ms": {"p50": round(float(np.percentile(ms, 50)), 2),
+                       "p95": round(float(np.percentile(ms, 95)), 2)},
+    }
+
+
+def _mean(values: list[bool] | list[float]) -> float:
+    return round(float(np.mean(values)), 4) if values else 0.0
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A plain-text table, one block per split."""
+    lines = []
+    for split, r in report.items():
+        lines.append(f"[{split}]  direction  n   hit@1  hit@3  MRR")
+        for d, m in r["directions"].items():
+            lines.append(f"           {d:<8} {m['n']:>3}  {m['hit@1']:.3f}  {m['hit@3']:.3f}  {m['mrr']:.3f}")
+        lines.append(f"           abstention: missing side {r['abstain_missing_side']['accuracy']:.3f} "
+                     f"(n={r['abstain_missing_side']['n']}), off-topic {r['abstain_off_topic']['accuracy']:.3f} "
+                     f"(n={r['abstain_off_topic']['n']})")
+        lines.append(f"           latency p50 {r['latency_ms']['p50']} ms, p95 {r['latency_ms']['p95']} ms")
+    return "\n".join(lines)

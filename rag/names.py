@@ -1,0 +1,91 @@
+"""Names: one spelling for each romanized Korean name (Sun Woo / Seon-woo / seonwoo → Seon-woo)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+# One romanized Korean syllable: optional initial, optional glide, vowel, optional final.
+_SYLLABLE = re.compile(
+    r"^(?:kk|tt|pp|ss|jj|ch|[gkndtrlmbpsjchw])?[wy]?"
+    r"(?:ae|eo|eu|ui|oo|ee|oe|ou|a|e|i|o|u)(?:ng|[nklmpt])?$"
+)
+_VOWELS = (("eo", "u"), ("oo", "u"), ("ou", "u"), ("ee", "i"))
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def syllable_key(token: str) -> str | None:
+    """Spelling-independent key of one romanized syllable, or None if it is not one."""
+    token = token.casefold()
+    if not _SYLLABLE.match(token):
+        return None
+    for variant, canonical in _VOWELS:
+        token = token.replace(variant, canonical)
+    return token
+
+
+def _pair_key(first: str, second: str) -> str | None:
+    a, b = syllable_key(first), syllable_key(second)
+    return a + b if a and b else None
+
+
+class NameNormalizer:
+    """Learns two-syllable given names from a corpus and rewrites any spelling of them to one form."""
+
+    def __init__(self, canonical: dict[str, str]) -> None:
+        self.canonical = canonical  # key ("sunwu") → the corpus's most common hyphenated spelling
+
+    @classmethod
+    def learn(cls, texts: Iterable[str]) -> NameNormalizer:
+        """Collect hyphenated syllable pairs ("Seon-woo", "Hyung-Sik") as the names to normalise.
+
+        Args:
+            texts: corpus texts.
+
+        Returns:
+            A normalizer for those names.
+        """
+        counts: dict[str, Counter[str]] = {}
+        for text in texts:
+            words = list(_WORD.finditer(text))
+            for a, b in zip(words, words[1:], strict=False):
+                key = _pair_key(a.group(), b.group())
+                if key and text[a.end() : b.start()] == "-" and a.group()[0].isupper():
+                    counts.setdefault(key, Counter())[f"{a.group()}-{b.group().lower()}"] += 1
+        return cls({key: c.most_common(1)[0][0] for key, c in counts.items()})
+
+    def normalize(self, text: str) -> str:
+        """Rewrite every known name in text (hyphenated, spaced or written as one word) to one spelling."""
+        if not self.canonical:
+            return text
+        words = list(_WORD.finditer(text))
+        out, pos, i = [], 0, 0
+        while i < len(words):
+            a = words[i]
+            replacement, last = self._lookup(text, a, words[i + 1] if i + 1 < len(words) else None)
+            if replacement is not None:
+                out.append(text[pos : a.start()] + replacement)
+                pos = words[i + last].end()
+            i += last + 1
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _lookup(self, text: str, a: re.Match[str], b: re.Match[str] | None) -> tuple[str | None, int]:
+        """The canonical spelling starting at word a, and how many extra words it consumes."""
+        if b is not None:
+            sep = text[a.end() : b.start()]
+            spaced = sep == " " and a.group()[0].isupper() and b.group()[0].isupper()
+            if sep == "-" or spaced:
+                key = _pair_key(a.group(), b.group())
+                if key in self.canonical:
+                    return self.canonical[key], 1
+        word = a.group()
+        for cut in range(1, len(word)):  # "seonwoo" / "Sunwoo": try every split into two syllables
+            key = _pair_key(word[:cut], word[cut:])
+            if key in self.canonical:
+                return self.canonical[key], 0
+        return None, 0
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(self.canonical)
