@@ -1,4 +1,7 @@
-"""Check eval/qa.jsonl: fields, unique ids, gold strings present in their sources. Stdlib only."""
+"""Check eval/qa.jsonl: fields, unique ids, gold strings present in their sources. Stdlib only.
+
+gold.en / gold.de: null, a string, or a non-empty list of alternative strings.
+"""
 import json, sys
 from collections import Counter
 from pathlib import Path
@@ -19,7 +22,7 @@ def source(lang):
     sys.exit(f"no {lang} source found")
 
 src, errs, ids, per = {l: source(l) for l in NAMES}, [], set(), Counter()
-kinds = Counter()
+kinds, multi = Counter(), Counter()
 for n, line in enumerate(QA.read_text(encoding="utf-8").splitlines(), 1):
     try:
         r = json.loads(line)
@@ -35,12 +38,30 @@ for n, line in enumerate(QA.read_text(encoding="utf-8").splitlines(), 1):
     if off != rid.startswith("o") or off != (g["en"] is None and g["de"] is None):
         errs.append(f"{rid}: id prefix / off_topic / null gold disagree")
     for l in ("en", "de"):
-        if g[l] is not None and (not isinstance(g[l], str) or collapse(g[l]) not in src[l]):
-            errs.append(f"{rid}: gold.{l} not in source: {g[l]!r}")
+        # gold.<lang>: null, one string, or a non-empty list of alternative strings
+        # (a passage is correct when it contains ANY of them); every alternative must be in the source.
+        alts = g[l]
+        if alts is None:
+            continue
+        if isinstance(alts, str):
+            alts = [alts]
+        elif isinstance(alts, list) and len(alts) > 1:
+            multi[l] += 1
+        if not isinstance(alts, list) or not alts:
+            errs.append(f"{rid}: gold.{l} must be null, a string or a non-empty list: {g[l]!r}"); continue
+        for a in alts:
+            if not isinstance(a, str) or not a.strip():
+                errs.append(f"{rid}: gold.{l} alternative is not a non-empty string: {a!r}")
+            elif collapse(a) not in src[l]:
+                errs.append(f"{rid}: gold.{l} not in source: {a!r}")
+        texts = [collapse(a) for a in alts if isinstance(a, str)]
+        if len(set(texts)) != len(texts):
+            errs.append(f"{rid}: gold.{l} has duplicate alternatives")
     per[(r["split"], r["category"])] += 1
     kinds["off_topic" if off else "both" if g["en"] and g["de"] else "en_only" if g["en"] else "de_only"] += 1
 for cat in sorted({c for _, c in per}):
     print(f"{cat:20} tune={per[('tune', cat)]:3} test={per[('test', cat)]:3}")
 print("split:", dict(Counter(s for s, _ in per.elements())), "kinds:", dict(kinds), "total:", sum(kinds.values()))
+print("questions with several gold alternatives:", {l: multi[l] for l in NAMES})
 print("\n".join(errs) or "OK")
 sys.exit(1 if errs else 0)

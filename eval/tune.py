@@ -33,6 +33,12 @@ def main() -> None:
     ap.add_argument("--weights", default="0,0.2,0.35,0.5")
     ap.add_argument("--thresholds", default="0.1,0.15,0.2,0.25,0.3,0.35")
     ap.add_argument("--margins", default="0.05,0.1,0.15,0.2,1")
+    ap.add_argument("--sentence", default="0.5")
+    ap.add_argument("--common", default="0.2")
+    ap.add_argument("--top", default="8")
+    ap.add_argument("--bridge", default="0.75")
+    ap.add_argument("--gate", default="0.2")
+    ap.add_argument("--penalty", default="0.1")
     args = ap.parse_args()
     index_dir = Path(f"/tmp/tune-{args.model}-{args.chunk_size}")
     settings = Settings.from_env(index_dir=index_dir, model=args.model, chunk_size=args.chunk_size)
@@ -41,16 +47,19 @@ def main() -> None:
     index = load_index(index_dir)
     items = [i for i in load_set(DEFAULT_SET) if i.split == "tune"]
     rows = []
-    grid = itertools.product(*(map(float, a.split(",")) for a in (args.weights, args.thresholds, args.margins)))
-    for w, t, m in grid:
-        s = settings.with_(lexical_weight=w, min_score=t, language_margin=m)
+    axes = (args.weights, args.thresholds, args.margins, args.sentence, args.common, args.bridge, args.gate,
+            args.penalty)
+    for w, t, m, sw, cw, br, g, pen in itertools.product(*(map(float, a.split(",")) for a in axes)):
+        s = settings.with_(lexical_weight=w, min_score=t, language_margin=m, sentence_weight=sw,
+                           common_word_share=cw, bridge_similarity=br, min_question_score=g,
+                           unknown_name_penalty=pen)
         a = Assistant(index, embedder, s)
         r = evaluate(lambda q: a.ask(q, k=3), items)["tune"]
-        rows.append((objective(r), w, t, m, r))
+        rows.append((objective(r), f"w={w} t={t} m={m} s={sw} c={cw} b={br} g={g} p={pen}", r))
     rows.sort(key=lambda x: -x[0])
-    for obj, w, t, m, r in rows[:8]:
+    for obj, label, r in rows[:int(args.top)]:
         d = r["directions"]
-        print(f"obj={obj:.3f} w={w} t={t} m={m} | " + " ".join(
+        print(f"obj={obj:.3f} {label} | " + " ".join(
             f"{k}:{v['hit@1']:.2f}/{v['hit@3']:.2f}" for k, v in d.items())
             + f" | side={r['abstain_missing_side']['accuracy']:.2f} off={r['abstain_off_topic']['accuracy']:.2f}",
             file=sys.stdout)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from rag.chunking import split_sentences
 from rag.retrieve import Hit
 
 NOTHING_FOUND = {
     "en": "I found nothing about this in the sources about “Soundtrack #1”.",
     "de": "Dazu habe ich in den Quellen zu „Soundtrack #1“ nichts gefunden.",
 }
-_SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"'”“»]*|$)")
 
 
 @dataclass(frozen=True)
@@ -53,11 +52,6 @@ class Answer:
         return out
 
 
-def sentences(text: str) -> list[str]:
-    """Split a passage into sentences (keeps every character but surrounding spaces)."""
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()] or [text]
-
-
 def compose(question: str, lang: str, hits: dict[str, list[Hit]], sentence_vectors: Any) -> Answer:
     """Build the Answer: question's language first, then the others; one answer sentence per language.
 
@@ -75,7 +69,7 @@ def compose(question: str, lang: str, hits: dict[str, list[Hit]], sentence_vecto
     chosen = [hit for other in order for hit in hits[other]]
     if not chosen:
         return Answer(question, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), [], lang)
-    split = [sentences(hit.chunk.text) for hit in chosen]
+    split = [split_sentences(hit.chunk.text) for hit in chosen]
     query, matrix = sentence_vectors([s for group in split for s in group])
     scores = matrix @ query if len(matrix) else np.zeros(0)
     passages, offset = [], 0

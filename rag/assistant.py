@@ -99,7 +99,7 @@ class Assistant:
         if not isinstance(k, int) or not 1 <= k <= 50:
             raise InvalidQuestionError(f"k must be a whole number from 1 to 50, not {k!r}")
         lang = detect_among(text, self.languages, default="en")
-        hits = self.retriever.search(text, k, languages)
+        hits = self.retriever.search(text, k, languages, lang=lang)
         return compose(text, lang, hits, self._sentence_vectors(text))
 
     def _sentence_vectors(self, question: str):  # type: ignore[no-untyped-def]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+import re
 from dataclasses import dataclass
 
 from rag.corpus import Document, collapse
 
 SEPARATORS = ["\n\n", "\n", ". ", "! ", "? ", "; ", ", ", " ", ""]
+# A sentence ends at . ! ? … (plus closing quotes) followed by a space, except after short
+# abbreviations such as "Mr." or "Dr.".
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z][a-z])(?<!\b[A-Z])[.!?…]+[\"'”“»)\]]*\s+")
 
 
 @dataclass(frozen=True)
@@ -73,3 +77,13 @@ def _locate(raw: str, pieces: list[str]) -> Iterator[tuple[int, int]]:
             raise AssertionError(f"splitter returned text not in its input: {piece[:40]!r}")
         yield pos, pos + len(piece)
         cursor = pos + 1
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split passage text into sentences; every non-space character ends up in exactly one."""
+    out, pos = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        out.append(text[pos : match.end()].strip())
+        pos = match.end()
+    out.append(text[pos:].strip())
+    return [s for s in out if s] or [text]

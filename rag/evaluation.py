@@ -26,7 +26,7 @@ class Item:
     split: str
     category: str
     questions: dict[str, str]
-    gold: dict[str, str | None]
+    gold: dict[str, list[str] | None]  # per language: alternatives (a passage must contain one), or None
 
     @property
     def off_topic(self) -> bool:
@@ -42,17 +42,26 @@ def load_set(path: Path = DEFAULT_SET) -> list[Item]:
     try:
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         return [Item(str(r["id"]), str(r["split"]), str(r.get("category", "")),
-                     {lang: str(r[lang]) for lang in LANGS}, {lang: r["gold"][lang] for lang in LANGS})
+                     {lang: str(r[lang]) for lang in LANGS}, {lang: _alternatives(r["gold"][lang]) for lang in LANGS})
                 for r in rows]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"cannot read eval set {path}: {exc}") from None
 
 
-def rank_of(answer: Answer, lang: str, gold: str) -> int | None:
-    """1-based rank of the first passage of lang containing gold, or None."""
-    needle = collapse(gold).casefold()
+def _alternatives(gold: object) -> list[str] | None:
+    if gold is None:
+        return None
+    values = [gold] if isinstance(gold, str) else gold
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"gold must be null, a string or a list of strings, not {gold!r}")
+    return values
+
+
+def rank_of(answer: Answer, lang: str, gold: list[str]) -> int | None:
+    """1-based rank of the first passage of lang containing any gold alternative, or None."""
+    needles = [collapse(g).casefold() for g in gold]
     ranked = [p for p in answer.passages if p.lang == lang]
-    return next((i for i, p in enumerate(ranked, 1) if needle in p.text.casefold()), None)
+    return next((i for i, p in enumerate(ranked, 1) if any(n in p.text.casefold() for n in needles)), None)
 
 
 def evaluate(ask: Callable[[str], Answer], items: list[Item],

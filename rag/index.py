@@ -15,17 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from rag.chunking import Chunk, chunk_documents
+from rag.chunking import Chunk, chunk_documents, split_sentences
 from rag.config import Settings
 from rag.corpus import load_corpus
 from rag.embedding import Embedder, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError
 from rag.names import NameNormalizer
+from rag.vocabulary import corpus_vocabulary
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
+SENTENCE_VECTORS = "sentences.faiss"
+VOCABULARY = "vocabulary.json"
+VOCABULARY_VECTORS = "vocabulary.faiss"
 HNSW_ABOVE = 200_000  # passages; below this exact search is fast enough and has perfect recall
 
 
@@ -51,6 +55,10 @@ class Index:
     vectors: np.ndarray  # (n, dim) float32, rows of unit length, in chunk order
     faiss_index: Any
     names: NameNormalizer
+    sentence_vectors: np.ndarray  # (m, dim): every sentence of every chunk, in chunk order
+    sentence_owner: np.ndarray  # (m,) int: the chunk row each sentence belongs to
+    vocabulary: dict[str, list[str]]  # language → its passages' content words
+    vocabulary_vectors: dict[str, np.ndarray]  # language → (words, dim)
 
     @property
     def ranges(self) -> dict[str, tuple[int, int]]:
@@ -68,6 +76,16 @@ def embedding_key(text: str) -> str:
 
 def _embedding_texts(chunks: list[Chunk], names: NameNormalizer) -> list[str]:
     return [names.normalize(c.embedding_text()) for c in chunks]
+
+
+def _sentence_texts(chunks: list[Chunk], names: NameNormalizer) -> tuple[list[str], np.ndarray]:
+    """Every chunk's sentences (with the chunk's heading), and the chunk row of each."""
+    texts, owner = [], []
+    for row, chunk in enumerate(chunks):
+        for sentence in split_sentences(chunk.text):
+            texts.append(names.normalize(f"{chunk.heading}: {sentence}" if chunk.heading else sentence))
+            owner.append(row)
+    return texts, np.array(owner, dtype=np.int64)
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None, force: bool = False,
@@ -93,13 +111,20 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     if not chunks:
         raise CorpusError(f"no usable text in {settings.corpus_dir}: add .txt or .md files, then run `rag index`")
     names = NameNormalizer.learn(c.text for c in chunks)
-    texts = _embedding_texts(chunks, names)
+    chunk_texts = _embedding_texts(chunks, names)
+    sentence_texts, _ = _sentence_texts(chunks, names)
+    by_lang: dict[str, list[str]] = {}
+    for c in chunks:
+        by_lang.setdefault(c.lang, []).append(c.text)
+    vocabulary = corpus_vocabulary(by_lang)
+    vocab_words = [w for lang in sorted(vocabulary) for w in vocabulary[lang]]
+    texts = chunk_texts + sentence_texts + vocab_words  # one embedding cache serves all vectors
     keys = [embedding_key(t) for t in texts]
     files = {d.source: d.sha256 for d in docs}
     old = _reusable(settings, force)
     if old is not None and old.manifest["files"] == files and len(old.chunks) == len(chunks):
         return BuildReport(len(chunks), old.manifest["languages"], 0, len(chunks), time.perf_counter() - t0, True)
-    cached = {} if old is None else dict(zip(_stored_keys(old), old.vectors, strict=True))
+    cached = {} if old is None else _cached_vectors(old)
     todo = [i for i, key in enumerate(keys) if key not in cached]
     if todo:
         embedder = embedder or load_embedder(settings.model)
@@ -108,6 +133,8 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         bar.close()
         cached.update({keys[i]: v for i, v in zip(todo, new, strict=True)})
     vectors = np.vstack([cached[k] for k in keys]).astype(np.float32)
+    n, m = len(chunks), len(chunks) + len(sentence_texts)
+    chunk_vectors, sentence_vectors, vocab_vectors = vectors[:n], vectors[n:m], vectors[m:]
     languages: dict[str, int] = {}
     for c in chunks:
         languages[c.lang] = languages.get(c.lang, 0) + 1
@@ -115,6 +142,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         "format_version": FORMAT_VERSION,
         "model": settings.model,
         "dim": int(vectors.shape[1]),
+        "sentences": len(sentence_texts),
         "chunking": {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
                      "splitter": "langchain RecursiveCharacterTextSplitter"},
         "files": files,
@@ -123,8 +151,8 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         "faiss": "hnsw" if len(chunks) > HNSW_ABOVE else "flat",
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    _write(settings.index_dir, manifest, chunks, keys, vectors)
-    return BuildReport(len(chunks), languages, len(todo), len(chunks) - len(todo),
+    _write(settings.index_dir, manifest, chunks, chunk_vectors, sentence_vectors, vocabulary, vocab_vectors)
+    return BuildReport(len(chunks), languages, len(todo), len(keys) - len(todo),
                        time.perf_counter() - t0, False)
 
 
@@ -149,8 +177,13 @@ def _reusable(settings: Settings, force: bool) -> Index | None:
     return old if same else None
 
 
-def _stored_keys(index: Index) -> list[str]:
-    return [embedding_key(t) for t in _embedding_texts(index.chunks, index.names)]
+def _cached_vectors(index: Index) -> dict[str, np.ndarray]:
+    """Embedding key → vector for everything the index holds (keys derived from the texts)."""
+    vocab = [w for lang in sorted(index.vocabulary) for w in index.vocabulary[lang]]
+    texts = _embedding_texts(index.chunks, index.names) + _sentence_texts(index.chunks, index.names)[0] + vocab
+    vectors = np.vstack([index.vectors, index.sentence_vectors,
+                         *(index.vocabulary_vectors[lang] for lang in sorted(index.vocabulary))])
+    return dict(zip((embedding_key(t) for t in texts), vectors, strict=True))
 
 
 def _make_faiss(vectors: np.ndarray) -> Any:
@@ -166,8 +199,8 @@ def _make_faiss(vectors: np.ndarray) -> Any:
     return index
 
 
-def _write(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], keys: list[str],
-           vectors: np.ndarray) -> None:
+def _write(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], vectors: np.ndarray,
+           sentence_vectors: np.ndarray, vocabulary: dict[str, list[str]], vocab_vectors: np.ndarray) -> None:
     """Write data into a fresh folder, then switch manifest.json to it in one atomic rename.
 
     A build killed at any moment leaves the previous manifest, and the data it names, intact.
@@ -179,9 +212,14 @@ def _write(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], keys:
     folder = index_dir / data
     folder.mkdir()
     with open(folder / PASSAGES, "w", encoding="utf-8") as f:
-        for chunk, key in zip(chunks, keys, strict=True):
-            f.write(json.dumps({**asdict(chunk), "key": key}, ensure_ascii=False) + "\n")
+        for chunk in chunks:
+            f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
     faiss.write_index(_make_faiss(vectors), str(folder / VECTORS))
+    for name, matrix in ((SENTENCE_VECTORS, sentence_vectors), (VOCABULARY_VECTORS, vocab_vectors)):
+        flat = faiss.IndexFlatIP(vectors.shape[1])  # read back as a matrix
+        flat.add(np.ascontiguousarray(matrix, dtype=np.float32))
+        faiss.write_index(flat, str(folder / name))
+    (folder / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
     manifest = {**manifest, "data": data}
     tmp = index_dir / f".{MANIFEST}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -228,14 +266,36 @@ def load_index(index_dir: Path) -> Index:
         chunks = [Chunk(str(r["source"]), int(r["start"]), int(r["end"]), str(r["lang"]), str(r["text"]),
                         str(r["heading"]), int(r["line_start"]), int(r["line_end"])) for r in rows]
         vec_index = faiss.read_index(str(folder / VECTORS))
+        sent_index = faiss.read_index(str(folder / SENTENCE_VECTORS))
+        vocab_index = faiss.read_index(str(folder / VOCABULARY_VECTORS))
+        vocabulary = json.loads((folder / VOCABULARY).read_text(encoding="utf-8"))
+        if not isinstance(vocabulary, dict) or not all(isinstance(v, list) for v in vocabulary.values()):
+            raise ValueError("vocabulary.json is not a language → words map")
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorruptError(broken.format(f"{type(exc).__name__}: {str(exc)[:120]}")) from None
     if len(chunks) != manifest["passages"] or vec_index.ntotal != len(chunks) or vec_index.d != manifest["dim"]:
         raise IndexCorruptError(broken.format("passage and vector counts disagree"))
-    storage = faiss.downcast_index(vec_index.storage) if hasattr(vec_index, "storage") else vec_index
-    vectors = faiss.rev_swig_ptr(storage.get_xb(), len(chunks) * vec_index.d).reshape(len(chunks), -1)
     names = NameNormalizer.learn(c.text for c in chunks)
-    return Index(index_dir, manifest, chunks, vectors, vec_index, names)
+    owner = _sentence_texts(chunks, names)[1]
+    if sent_index.ntotal != len(owner) or sent_index.d != vec_index.d:
+        raise IndexCorruptError(broken.format("sentence vectors do not match the passages"))
+    vocab_matrix = _matrix(vocab_index).copy()
+    if len(vocab_matrix) != sum(len(v) for v in vocabulary.values()):
+        raise IndexCorruptError(broken.format("vocabulary vectors do not match the vocabulary"))
+    splits = np.cumsum([len(vocabulary[lang]) for lang in sorted(vocabulary)])[:-1]
+    vocab_vectors = dict(zip(sorted(vocabulary), np.split(vocab_matrix, splits), strict=True))
+    # The passage matrix is a view kept alive by vec_index; the other indexes are dropped, so copy.
+    return Index(index_dir, manifest, chunks, _matrix(vec_index), vec_index, names,
+                 _matrix(sent_index).copy(), owner, vocabulary, vocab_vectors)
+
+
+def _matrix(vec_index: Any) -> np.ndarray:
+    """The stored vectors of a flat or HNSW index as a numpy view (no copy)."""
+    import faiss
+
+    storage = faiss.downcast_index(vec_index.storage) if hasattr(vec_index, "storage") else vec_index
+    n, d = vec_index.ntotal, vec_index.d
+    return faiss.rev_swig_ptr(storage.get_xb(), n * d).reshape(n, d)
 
 
 def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:

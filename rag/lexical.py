@@ -79,8 +79,8 @@ class BM25:
         df = len(self._postings[term][0]) if term in self._postings else 0
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
-    def scores(self, query: list[str]) -> np.ndarray:
-        """Score every document for the query.
+    def scores(self, query: dict[str, float]) -> np.ndarray:
+        """Score every document for a weighted query (term → weight, 1 for a plain term).
 
         Returns:
             float32 array of length n: BM25 divided by the best score any document could reach
@@ -88,12 +88,11 @@ class BM25:
             the corpus never uses scores low everywhere: that is what lets us abstain).
         """
         out = np.zeros(self.n, dtype=np.float32)
-        terms = set(query)
-        ceiling = sum(self.idf(t) * (self.k1 + 1) for t in terms)
+        ceiling = sum(w * self.idf(t) * (self.k1 + 1) for t, w in query.items())
         if not self.n or ceiling <= 0:
             return out
-        for term in terms:
+        for term, weight in query.items():
             if term in self._postings:
                 ids, tfs = self._postings[term]
-                out[ids] += self.idf(term) * tfs * (self.k1 + 1) / (tfs + self._norm[ids])
+                out[ids] += weight * self.idf(term) * tfs * (self.k1 + 1) / (tfs + self._norm[ids])
         return out / ceiling

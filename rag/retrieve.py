@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +13,8 @@ from rag.chunking import Chunk
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.index import Index
-from rag.lexical import BM25, tokenize
+from rag.lexical import BM25, STOPWORDS, tokenize
+from rag.vocabulary import Bridge
 
 EXACT_BELOW = 20_000  # rows per language scored exhaustively; above, FAISS picks candidates
 CANDIDATES = 200
@@ -39,6 +42,13 @@ class Retriever:
             for lang, (lo, hi) in self.ranges.items()
         }
         self._lock = threading.Lock()  # model objects are not all documented as thread-safe
+        self._common = _common_words(index.chunks, settings.common_word_share)
+        self._vocabulary = {w for c in index.chunks for w in re.findall(r"[^\W_]+", c.text.casefold())}
+        self._bridge = Bridge(index.vocabulary, index.vocabulary_vectors, settings.bridge_similarity)
+        # Sentence rows are stored grouped by chunk: reduceat needs where each chunk's group starts.
+        owner = index.sentence_owner
+        self._sentence_starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        self._sentence_chunks = owner[self._sentence_starts]
 
     @property
     def languages(self) -> list[str]:
@@ -49,34 +59,78 @@ class Retriever:
         with self._lock:
             return self.embedder.embed_batch(texts)
 
-    def search(self, question: str, k: int, languages: list[str] | None = None) -> dict[str, list[Hit]]:
+    def unknown_names(self, question: str, lang: str) -> list[str]:
+        """Names in the question that no passage mentions ("Who directed Parasite?").
+
+        Acronyms count in any language; capitalised words after the first only in English,
+        since German capitalises every noun.
+        """
+        tokens = re.findall(r"[^\W\d_][\w'’-]*", self.index.names.normalize(question))
+        found = []
+        for i, token in enumerate(tokens):
+            acronym = len(token) >= 2 and token.isupper()
+            proper = lang == "en" and i > 0 and token[0].isupper()
+            if (acronym or proper) and not self._known(token):
+                found.append(token)
+        return found
+
+    def _known(self, token: str) -> bool:
+        parts = [p for p in re.split(r"[\W_]+", token.casefold()) if p]
+        return all(p in self._vocabulary or p in STOPWORDS or len(p) < 3 for p in parts)
+
+    def search(self, question: str, k: int, languages: list[str] | None = None,
+               lang: str = "en") -> dict[str, list[Hit]]:
         """Rank each language's passages for the question, keeping those above the relevance bar.
 
         Args:
             question: the question (any language).
             k: at most this many hits per language.
             languages: restrict to these languages (default: every language of the index).
+            lang: the question's language.
 
         Returns:
             Language → hits, best first; a language with nothing relevant maps to [].
         """
         query = self.index.names.normalize(question)
-        vector = self.embed([query])[0]
+        vector = self.embed([self._without_common_words(query)])[0]
+        dense_all = self._dense_scores(vector)
+        word_vectors: dict[str, np.ndarray] = {}
         out = {}
-        for lang in languages or self.languages:
-            if lang not in self.ranges:
+        for target in languages or self.languages:
+            if target not in self.ranges:
                 continue
-            out[lang] = self._search_language(lang, query, vector, k)
-        return self._drop_weak_languages(out)
+            terms = self._bridge.expand(query, target, self.embed, word_vectors)
+            out[target] = self._search_language(target, terms, vector, dense_all, k)
+        penalty = self.settings.unknown_name_penalty if self.unknown_names(question, lang) else 0.0
+        return self._drop_weak_languages(out, penalty)
 
-    def _search_language(self, lang: str, query: str, vector: np.ndarray, k: int) -> list[Hit]:
+    def _without_common_words(self, query: str) -> str:
+        """Drop words found in most passages (the show's title): they pull every query to every passage."""
+        kept = [w for w in query.split() if re.sub(r"\W+", "", w.casefold()) not in self._common]
+        return " ".join(kept) if kept else query
+
+    def _dense_scores(self, vector: np.ndarray) -> np.ndarray | None:
+        """Similarity of every passage: a blend of the passage vector and its best sentence."""
+        if len(self.index.chunks) > EXACT_BELOW:
+            return None
+        chunk = self.index.vectors @ vector
+        if not len(self._sentence_starts):
+            return chunk
+        best = np.full_like(chunk, -1.0)
+        best[self._sentence_chunks] = np.maximum.reduceat(self.index.sentence_vectors @ vector,
+                                                          self._sentence_starts)
+        a = self.settings.sentence_weight
+        return (1 - a) * chunk + a * np.maximum(best, chunk)
+
+    def _search_language(self, lang: str, terms: dict[str, float], vector: np.ndarray,
+                         dense_all: np.ndarray | None, k: int) -> list[Hit]:
         lo, hi = self.ranges[lang]
-        lexical_all = self._bm25[lang].scores(tokenize(query, lang))
-        if hi - lo <= EXACT_BELOW:
-            rows = np.arange(hi - lo)
+        lexical_all = self._bm25[lang].scores(terms)
+        if dense_all is not None:
+            rows, dense = np.arange(hi - lo), dense_all[lo:hi]
         else:
             rows = np.union1d(self._dense_candidates(vector, lo, hi), np.argsort(-lexical_all)[:CANDIDATES])
-        dense = self.index.vectors[lo + rows] @ vector
+            dense = self.index.vectors[lo + rows] @ vector
         lexical = lexical_all[rows]
         w = self.settings.lexical_weight
         fused = (1 - w) * dense + w * lexical
@@ -91,8 +145,20 @@ class Retriever:
         _, ids = self.index.faiss_index.search(vector[None, :], CANDIDATES, params=params)
         return ids[0][ids[0] >= 0] - lo
 
-    def _drop_weak_languages(self, hits: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
-        # A language whose best passage is far below the best overall only adds noise.
+    def _drop_weak_languages(self, hits: dict[str, list[Hit]], penalty: float) -> dict[str, list[Hit]]:
+        # Nothing clears the question-level bar: the question is not about the corpus at all.
+        # Otherwise a language whose best passage is far below the best overall only adds noise.
         best = max((h[0].score for h in hits.values() if h), default=0.0)
+        if best - penalty < self.settings.min_question_score:
+            return {lang: [] for lang in hits}
         margin = self.settings.language_margin
         return {lang: (h if h and h[0].score >= best - margin else []) for lang, h in hits.items()}
+
+
+def _common_words(chunks: list[Chunk], share: float) -> frozenset[str]:
+    """Words (casefolded, punctuation removed) that occur in more than share of all passages."""
+    counts: Counter[str] = Counter()
+    for chunk in chunks:
+        counts.update({re.sub(r"\W+", "", w.casefold()) for w in chunk.text.split()})
+    limit = share * len(chunks)
+    return frozenset(w for w, n in counts.items() if n > limit and w)

@@ -1,0 +1,139 @@
+"""Command line: `rag index`, `rag ask`, `rag eval`, `rag bench`; errors become one line and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+EPILOG = """examples:
+  rag index                                   build or update the index of ./corpus
+  rag ask "Wer führte Regie?"                 answer with English and German citations
+  rag ask "Who plays Seon-woo?" --k 2 --json  JSON output (Answer.to_dict())
+  rag eval --split test                       retrieval quality on the eval set
+
+settings can also come from RAG_CORPUS_DIR, RAG_INDEX_DIR, RAG_MODEL (see README)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + message
+        print(f"rag: error: {message} (see `rag --help`)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="rag", description="Bilingual (English/German) answers with citations about "
+                     "the K-drama “Soundtrack #1”.", epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("index", help="build or update the index (only new or changed files are embedded)")
+    p.add_argument("--corpus", type=Path, help="folder of .txt/.md documents (default: ./corpus)")
+    p.add_argument("--index", type=Path, help="index folder (default: ./index)")
+    p.add_argument("--model", help="embedding model: use-multilingual, minilm, hashing, a+b, "
+                   "or a sentence-transformers name/path")
+    p.add_argument("--force", action="store_true", help="re-embed everything")
+    p.add_argument("--strict", action="store_true", help="fail on unusable corpus files instead of skipping")
+
+    p = sub.add_parser("ask", help="answer a question with cited passages")
+    p.add_argument("question", help="the question, in English or German")
+    p.add_argument("--index", type=Path, help="index folder (default: ./index)")
+    p.add_argument("--corpus", type=Path, help="corpus the index is checked against (default: ./corpus)")
+    p.add_argument("--k", type=int, default=3, help="passages per language (1-50, default 3)")
+    p.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
+
+    p = sub.add_parser("eval", help="measure hit@1, hit@3, MRR and abstention on the eval set")
+    p.add_argument("--index", type=Path, help="index folder (default: ./index)")
+    p.add_argument("--set", type=Path, help="eval set, JSON lines (default: eval/qa.jsonl)")
+    p.add_argument("--split", help="only this split (tune or test)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 2 user error)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="rag: warning: %(message)s", stream=sys.stderr)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub unless the user asks
+    from rag.errors import RagError
+
+    try:
+        return int(COMMANDS[args.command](args) or 0)
+    except RagError as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from rag.config import Settings
+
+    return Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
+                             model=getattr(args, "model", None))
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from rag.index import build_index
+
+    settings = _settings(args)
+    print(f"indexing {settings.corpus_dir} with model {settings.model} …", file=sys.stderr)
+    report = build_index(settings, force=args.force, progress=True, strict=args.strict)
+    langs = ", ".join(f"{lang}: {n}" for lang, n in sorted(report.languages.items()))
+    state = "unchanged" if report.unchanged else f"{report.embedded} embedded, {report.reused} reused"
+    print(f"{report.passages} passages ({langs}); {state}; {report.seconds:.1f} s → {settings.index_dir}")
+    print('next: rag ask "Wer führte Regie?"')
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.assistant import Assistant
+    from rag.errors import InvalidQuestionError
+
+    if any("\udc80" <= ch <= "\udcff" for ch in args.question):
+        raise InvalidQuestionError("the question is not valid UTF-8 text")
+    settings = _settings(args)
+    answer = Assistant.load(settings=settings).ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    names = {"en": "English", "de": "Deutsch"}
+    for lang, items in answer.by_language().items():
+        print(f"\n{names.get(lang, lang)}:")
+        for n, p in items:
+            lines = f"{p.line_start}" if p.line_start == p.line_end else f"{p.line_start}-{p.line_end}"
+            print(f"  [{n}] {p.source}:{lines} (chars {p.start}-{p.end}, score {p.score:.2f})")
+            print(f"      {p.text}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.assistant import Assistant
+    from rag.evaluation import DEFAULT_SET, evaluate, format_report, load_set
+
+    items = load_set(args.set or DEFAULT_SET)
+    if args.split:
+        items = [i for i in items if i.split == args.split]
+    assistant = Assistant.load(settings=_settings(args))
+    report = evaluate(lambda q: assistant.ask(q, k=3), items, progress=True)
+    report["settings"] = {key: str(value) for key, value in vars(assistant.settings).items()}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report({k: v for k, v in report.items() if k != "settings"}))
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Vocabulary bridging: query words a language's passages never use → that language's nearest words.
+
+This is how a German question finds English passages lexically (Regie → directing, Fotograf →
+photographer) and how synonyms meet (runtime → Laufzeit): the multilingual model's word vectors
+act as a dictionary induced from the corpus itself, with no hand-made word lists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from rag.lexical import STOPWORDS, tokenize
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def words(text: str) -> list[str]:
+    """Content words of a text: lower-cased, letters only, at least 3 long, no stop words."""
+    return [w for w in _WORD.findall(text.casefold()) if w not in STOPWORDS]
+
+
+def corpus_vocabulary(texts_by_lang: dict[str, Iterable[str]]) -> dict[str, list[str]]:
+    """Sorted distinct content words of each language's passages."""
+    return {lang: sorted({w for t in texts for w in words(t)}) for lang, texts in texts_by_lang.items()}
+
+
+class Bridge:
+    """Maps unknown query words to weighted in-vocabulary stems, per language."""
+
+    def __init__(self, vocab: dict[str, list[str]], vectors: dict[str, np.ndarray],
+                 min_similarity: float, per_word: int = 2) -> None:
+        self.vocab, self.vectors = vocab, vectors
+        self.min_similarity, self.per_word = min_similarity, per_word
+        self._stems = {lang: {t for w in ws for t in tokenize(w, lang)} for lang, ws in vocab.items()}
+
+    def expand(self, query: str, lang: str, embed: Callable[[list[str]], np.ndarray],
+               cache: dict[str, np.ndarray]) -> dict[str, float]:
+        """Weighted BM25 query terms for one language.
+
+        Args:
+            query: the question (names already normalised).
+            lang: the passages' language.
+            embed: the index's embedder, used for query words not in cache.
+            cache: word → vector, shared across languages of one query.
+
+        Returns:
+            term → weight: known terms weigh 1, bridged ones their similarity; a word with no
+            close neighbour stays as an unknown term (so off-topic questions still score low).
+        """
+        terms: dict[str, float] = {}
+        unknown = []
+        for token in tokenize(query, lang):
+            if token in self._stems.get(lang, ()):
+                terms[token] = 1.0
+        for word in words(query):
+            stems = tokenize(word, lang)
+            if stems and not any(s in self._stems.get(lang, ()) for s in stems):
+                unknown.append(word)
+        vectors = self.vectors.get(lang)
+        if not unknown or vectors is None or not len(vectors):
+            terms.update({s: 1.0 for w in unknown for s in tokenize(w, lang)})
+            return terms
+        missing = [w for w in unknown if w not in cache]
+        if missing:
+            cache.update(zip(missing, embed(missing), strict=True))
+        for word in unknown:
+            sims = vectors @ cache[word]
+            best = np.argsort(-sims)[: self.per_word]
+            close = [(self.vocab[lang][i], float(sims[i])) for i in best if sims[i] >= self.min_similarity]
+            if not close:
+                terms.update({s: 1.0 for s in tokenize(word, lang)})  # stays unknown: lowers the score
+            for neighbour, sim in close:
+                for stem in tokenize(neighbour, lang):
+                    terms[stem] = max(terms.get(stem, 0.0), sim)
+        return terms

@@ -1,0 +1,97 @@
+"""The chat page in headless Chromium: a German question gets English and German citations."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.config import PROJECT_DIR, Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at "
+                       "/usr/bin/chromium (apt-get install chromium)"),
+    pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),  # pandas 3 deprecation in gradio
+]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def assistant(hashing_index: Settings) -> Assistant:
+    """The hashing assistant with its question-level relevance bar at its passage bar.
+
+    The lexical hashing embedder scores lower than a real model; these tests are about the page,
+    not retrieval quality, so a German question should still find cited passages.
+    """
+    if hasattr(hashing_index, "min_question_score"):
+        hashing_index = hashing_index.with_(min_question_score=hashing_index.min_score)
+    return Assistant.load(settings=hashing_index)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def url(assistant: Assistant) -> Iterator[str]:
+    from rag.ui import create_app
+
+    demo = create_app(assistant)
+    _, local_url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(),
+                                  prevent_thread_lock=True, quiet=True)
+    try:
+        yield local_url
+    finally:
+        demo.close()
+
+
+def ask(page, question: str, replies: int) -> None:  # type: ignore[no-untyped-def]
+    """Type a question, press Enter and wait until the chat shows `replies` bot messages."""
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    bot = page.locator("#chat [data-testid='bot']")
+    bot.nth(replies - 1).wait_for(timeout=TIMEOUT_MS)
+
+
+def test_german_question_cites_both_languages_and_script_stays_text(url: str,
+                                                                   tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    dialogs: list[str] = []
+    shot = (PROJECT_DIR / "docs" / "screenshot.png" if os.environ.get("RAG_SCREENSHOT") == "1"
+            else tmp_path / "screenshot.png")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(url, timeout=TIMEOUT_MS)
+
+            ask(page, "Wer führte Regie?", 1)
+            chat = page.locator("#chat")
+            for text in ("soundtrack1_review_en.txt", "soundtrack1_article_de.txt",
+                         "English", "Deutsch"):
+                expect(chat.get_by_text(text).first).to_be_visible(timeout=TIMEOUT_MS)
+            expect(chat.locator("mark").first).to_be_visible()
+            page.screenshot(path=str(shot), full_page=True)
+
+            for n, evil in enumerate(["<script>alert(1)</script>",
+                                      "<img src=x onerror=alert(1)>"], start=2):
+                ask(page, evil, n)
+                expect(chat.get_by_text(evil, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+            assert chat.locator("script, img[src='x']").count() == 0
+            page.wait_for_timeout(300)  # give an injected handler the chance to fire
+        finally:
+            browser.close()
+    assert dialogs == []
+    assert shot.stat().st_size > 10_000
