@@ -23,7 +23,7 @@ def objective(r: dict) -> float:
     hit1 = min(m["hit@1"] for m in d.values())
     mean3 = sum(m["hit@3"] for m in d.values()) / len(d)
     return (mean3 + 0.5 * hit3 + 0.5 * hit1 + r["abstain_off_topic"]["accuracy"]
-            + 0.3 * r["abstain_missing_side"]["accuracy"])
+            + 0.1 * r["abstain_missing_side"]["accuracy"])
 
 
 def main() -> None:
@@ -39,6 +39,8 @@ def main() -> None:
     ap.add_argument("--bridge", default="0.75")
     ap.add_argument("--gate", default="0.2")
     ap.add_argument("--penalty", default="0.1")
+    ap.add_argument("--soft", default="0")
+    ap.add_argument("--floor", default="0.5")
     args = ap.parse_args()
     index_dir = Path(f"/tmp/tune-{args.model}-{args.chunk_size}")
     settings = Settings.from_env(index_dir=index_dir, model=args.model, chunk_size=args.chunk_size)
@@ -48,14 +50,14 @@ def main() -> None:
     items = [i for i in load_set(DEFAULT_SET) if i.split == "tune"]
     rows = []
     axes = (args.weights, args.thresholds, args.margins, args.sentence, args.common, args.bridge, args.gate,
-            args.penalty)
-    for w, t, m, sw, cw, br, g, pen in itertools.product(*(map(float, a.split(",")) for a in axes)):
+            args.penalty, args.soft, args.floor)
+    for w, t, m, sw, cw, br, g, pen, sf, fl in itertools.product(*(map(float, a.split(",")) for a in axes)):
         s = settings.with_(lexical_weight=w, min_score=t, language_margin=m, sentence_weight=sw,
                            common_word_share=cw, bridge_similarity=br, min_question_score=g,
-                           unknown_name_penalty=pen)
+                           unknown_name_penalty=pen, soft_weight=sf, soft_floor=fl)
         a = Assistant(index, embedder, s)
         r = evaluate(lambda q: a.ask(q, k=3), items)["tune"]
-        rows.append((objective(r), f"w={w} t={t} m={m} s={sw} c={cw} b={br} g={g} p={pen}", r))
+        rows.append((objective(r), f"w={w} t={t} m={m} s={sw} c={cw} b={br} g={g} p={pen} sf={sf} fl={fl}", r))
     rows.sort(key=lambda x: -x[0])
     for obj, label, r in rows[:int(args.top)]:
         d = r["directions"]

@@ -10,8 +10,8 @@ from rag.corpus import Document, collapse
 
 SEPARATORS = ["\n\n", "\n", ". ", "! ", "? ", "; ", ", ", " ", ""]
 # A sentence ends at . ! ? … (plus closing quotes) followed by a space, except after short
-# abbreviations such as "Mr." or "Dr.".
-_SENTENCE_END = re.compile(r"(?<!\b[A-Z][a-z])(?<!\b[A-Z])[.!?…]+[\"'”“»)\]]*\s+")
+# abbreviations such as "Mr." or "Dr.", and not before a dash or a lower-case word (“…” — Eun-soo).
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z][a-z])(?<!\b[A-Z])[.!?…]+[\"'”“»)\]]*\s+(?![—–a-z])")
 
 
 @dataclass(frozen=True)

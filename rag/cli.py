@@ -84,11 +84,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     from rag.index import build_index
 
     settings = _settings(args)
-    print(f"indexing {settings.corpus_dir} with model {settings.model} …", file=sys.stderr)
     report = build_index(settings, force=args.force, progress=True, strict=args.strict)
     langs = ", ".join(f"{lang}: {n}" for lang, n in sorted(report.languages.items()))
     state = "unchanged" if report.unchanged else f"{report.embedded} embedded, {report.reused} reused"
-    print(f"{report.passages} passages ({langs}); {state}; {report.seconds:.1f} s → {settings.index_dir}")
+    print(f"{report.passages} passages ({langs}); {state}; model {settings.model}; "
+          f"{report.seconds:.1f} s → {settings.index_dir}")
     print('next: rag ask "Wer führte Regie?"')
     return 0
 

@@ -14,7 +14,7 @@ from rag.config import Settings
 from rag.embedding import Embedder
 from rag.index import Index
 from rag.lexical import BM25, STOPWORDS, tokenize
-from rag.vocabulary import Bridge
+from rag.vocabulary import Bridge, SoftMatcher, words
 
 EXACT_BELOW = 20_000  # rows per language scored exhaustively; above, FAISS picks candidates
 CANDIDATES = 200
@@ -45,6 +45,11 @@ class Retriever:
         self._common = _common_words(index.chunks, settings.common_word_share)
         self._vocabulary = {w for c in index.chunks for w in re.findall(r"[^\W_]+", c.text.casefold())}
         self._bridge = Bridge(index.vocabulary, index.vocabulary_vectors, settings.bridge_similarity)
+        self._soft = {
+            lang: SoftMatcher(index.vocabulary.get(lang, []), index.vocabulary_vectors.get(lang, np.zeros((0, 1))),
+                              [c.text for c in index.chunks[lo:hi]], settings.soft_floor)
+            for lang, (lo, hi) in self.ranges.items() if hi - lo <= EXACT_BELOW
+        }
         # Sentence rows are stored grouped by chunk: reduceat needs where each chunk's group starts.
         owner = index.sentence_owner
         self._sentence_starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
@@ -95,14 +100,22 @@ class Retriever:
         vector = self.embed([self._without_common_words(query)])[0]
         dense_all = self._dense_scores(vector)
         word_vectors: dict[str, np.ndarray] = {}
-        out = {}
+        query_words = list(dict.fromkeys(words(query)))
+        if query_words and self.settings.soft_weight > 0:
+            word_vectors.update(zip(query_words, self.embed(query_words), strict=True))
+        soft_query = np.array([word_vectors[w] for w in query_words if w in word_vectors], dtype=np.float32)
+        out, evidence = {}, 0.0
         for target in languages or self.languages:
             if target not in self.ranges:
                 continue
             terms = self._bridge.expand(query, target, self.embed, word_vectors)
-            out[target] = self._search_language(target, terms, vector, dense_all, k)
-        penalty = self.settings.unknown_name_penalty if self.unknown_names(question, lang) else 0.0
-        return self._drop_weak_languages(out, penalty)
+            out[target], best = self._search_language(target, terms, vector, dense_all, soft_query, k)
+            evidence = max(evidence, best)
+        if self.unknown_names(question, lang):
+            evidence -= self.settings.unknown_name_penalty
+        if evidence < self.settings.min_question_score:
+            return {target: [] for target in out}  # not about the corpus at all
+        return self._drop_weak_languages(out)
 
     def _without_common_words(self, query: str) -> str:
         """Drop words found in most passages (the show's title): they pull every query to every passage."""
@@ -123,20 +136,27 @@ class Retriever:
         return (1 - a) * chunk + a * np.maximum(best, chunk)
 
     def _search_language(self, lang: str, terms: dict[str, float], vector: np.ndarray,
-                         dense_all: np.ndarray | None, k: int) -> list[Hit]:
+                         dense_all: np.ndarray | None, soft_query: np.ndarray,
+                         k: int) -> tuple[list[Hit], float]:
+        """The top k hits of one language, and its best fused score (its evidence of relevance)."""
         lo, hi = self.ranges[lang]
         lexical_all = self._bm25[lang].scores(terms)
+        w = self.settings.lexical_weight
         if dense_all is not None:
             rows, dense = np.arange(hi - lo), dense_all[lo:hi]
         else:
             rows = np.union1d(self._dense_candidates(vector, lo, hi), np.argsort(-lexical_all)[:CANDIDATES])
             dense = self.index.vectors[lo + rows] @ vector
         lexical = lexical_all[rows]
-        w = self.settings.lexical_weight
-        fused = (1 - w) * dense + w * lexical
+        v = self.settings.soft_weight
+        fused = (1 - w - v) * dense + w * lexical
+        if v > 0 and lang in self._soft:
+            fused = fused + v * self._soft[lang].scores(soft_query)[rows]
+        evidence = float(fused.max(initial=0.0))
         order = np.argsort(-fused)[:k]
-        return [Hit(self.index.chunks[lo + int(rows[i])], float(fused[i]), float(dense[i]), float(lexical[i]))
+        hits = [Hit(self.index.chunks[lo + int(rows[i])], float(fused[i]), float(dense[i]), float(lexical[i]))
                 for i in order if fused[i] >= self.settings.min_score]
+        return hits, evidence
 
     def _dense_candidates(self, vector: np.ndarray, lo: int, hi: int) -> np.ndarray:
         import faiss
@@ -145,12 +165,9 @@ class Retriever:
         _, ids = self.index.faiss_index.search(vector[None, :], CANDIDATES, params=params)
         return ids[0][ids[0] >= 0] - lo
 
-    def _drop_weak_languages(self, hits: dict[str, list[Hit]], penalty: float) -> dict[str, list[Hit]]:
-        # Nothing clears the question-level bar: the question is not about the corpus at all.
-        # Otherwise a language whose best passage is far below the best overall only adds noise.
+    def _drop_weak_languages(self, hits: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
+        # A language whose best passage is far below the best overall only adds noise.
         best = max((h[0].score for h in hits.values() if h), default=0.0)
-        if best - penalty < self.settings.min_question_score:
-            return {lang: [] for lang in hits}
         margin = self.settings.language_margin
         return {lang: (h if h and h[0].score >= best - margin else []) for lang, h in hits.items()}
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: a copy of the corpus and a small index built with the deterministic hashing embedder."""
+"""Shared fixtures: a corpus copy and an index built with the deterministic hashing embedder."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def corpus_dir(tmp_path: Path) -> Path:
 
 def hashing_settings(corpus: Path, index: Path) -> Settings:
     # The hashing embedder is lexical, so its scores run lower than a real model's.
-    return Settings(corpus_dir=corpus, index_dir=index, model="hashing", min_score=0.1)
+    return Settings(corpus_dir=corpus, index_dir=index, model="hashing", min_score=0.08,
+                    min_question_score=0.1, language_margin=1.0)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,139 @@
+"""Index: manifest, incremental rebuilds, staleness, damage, and atomic writes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.assistant import Assistant
+from rag.embedding import HashingEmbedder
+from rag.errors import IndexCorruptError, IndexNotFoundError, IndexStaleError
+from rag.config import PROJECT_DIR
+from rag.index import FORMAT_VERSION, MANIFEST, build_index, check_fresh, load_index, read_manifest
+from tests.conftest import hashing_settings
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing embedder, counting how many texts it embedded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        self.count += len(texts)
+        return super().embed_batch(texts)
+
+
+@pytest.fixture
+def settings(corpus_dir: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return hashing_settings(corpus_dir, tmp_path / "index")
+
+
+def test_manifest_records_what_the_index_was_built_from(settings) -> None:  # type: ignore[no-untyped-def]
+    report = build_index(settings)
+    manifest = read_manifest(settings.index_dir)
+    assert manifest["format_version"] == FORMAT_VERSION and manifest["model"] == "hashing"
+    assert manifest["dim"] == 256 and manifest["passages"] == report.passages
+    assert set(manifest["files"]) == {"soundtrack1_article_de.txt", "soundtrack1_review_en.txt"}
+    assert manifest["chunking"]["chunk_size"] == settings.chunk_size and manifest["built_at"]
+    assert report.languages == manifest["languages"] and set(report.languages) == {"de", "en"}
+    files = {p.name for p in (settings.index_dir / manifest["data"]).iterdir()}
+    assert files == {"passages.jsonl", "vectors.faiss", "sentences.faiss", "vocabulary.json", "vocabulary.faiss"}
+
+
+def test_rebuild_embeds_only_changed_documents(settings, corpus_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    first = CountingEmbedder()
+    build_index(settings, embedder=first)
+    again = CountingEmbedder()
+    assert build_index(settings, embedder=again).unchanged and again.count == 0
+
+    extra = corpus_dir / "notes.md"
+    extra.write_text("# Notes\nKim Hee-won directed Soundtrack #1 for Disney+ in 2022.\n", encoding="utf-8")
+    changed = CountingEmbedder()
+    report = build_index(settings, embedder=changed)
+    assert 0 < changed.count < first.count / 5 and report.reused > 0
+    assert any(c.source == "notes.md" for c in load_index(settings.index_dir).chunks)
+
+    extra.unlink()
+    build_index(settings, embedder=CountingEmbedder())
+    assert all(c.source != "notes.md" for c in load_index(settings.index_dir).chunks)
+    forced = CountingEmbedder()
+    build_index(settings, embedder=forced, force=True)
+    assert forced.count == first.count
+
+
+def test_stale_index_is_reported(settings, corpus_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    build_index(settings)
+    (corpus_dir / "soundtrack1_review_en.txt").write_text("Changed review text, a few words.", encoding="utf-8")
+    with pytest.raises(IndexStaleError, match="rag index"):
+        Assistant.load(settings=settings)
+    with pytest.raises(IndexStaleError, match="model"):
+        check_fresh(load_index(settings.index_dir), settings.with_(model="minilm"))
+
+
+def test_missing_index_names_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="rag index"):
+        load_index(tmp_path / "nothing")
+
+
+def _damage_passages(folder: Path) -> None:
+    path = folder / "passages.jsonl"
+    path.write_bytes(path.read_bytes()[:-300])  # truncated mid-line
+
+
+def _damage_vectors(folder: Path) -> None:
+    path = folder / "vectors.faiss"
+    path.write_bytes(path.read_bytes()[:100])
+
+
+def _drop_vocabulary(folder: Path) -> None:
+    (folder / "vocabulary.json").unlink()
+
+
+@pytest.mark.parametrize("damage", [_damage_passages, _damage_vectors, _drop_vocabulary])
+def test_damaged_index_is_reported(settings, damage) -> None:  # type: ignore[no-untyped-def]
+    build_index(settings)
+    damage(settings.index_dir / read_manifest(settings.index_dir)["data"])
+    with pytest.raises(IndexCorruptError, match="rag index --force"):
+        load_index(settings.index_dir)
+
+
+@pytest.mark.parametrize("manifest", ["{not json", '{"format_version": 999}', "[]", '{"format_version": 1}'])
+def test_bad_manifest_is_reported(tmp_path: Path, manifest: str) -> None:
+    (tmp_path / MANIFEST).write_text(manifest, encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="rag index"):
+        load_index(tmp_path)
+
+
+def test_interrupted_build_leaves_previous_index_usable(settings, corpus_dir: Path,  # type: ignore[no-untyped-def]
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    build_index(settings)
+    before = load_index(settings.index_dir).manifest
+    (corpus_dir / "new.txt").write_text("A new review paragraph about the photographer.", encoding="utf-8")
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # the process dies while writing vectors
+
+    monkeypatch.setattr("faiss.write_index", killed)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(settings)
+    monkeypatch.undo()
+    after = load_index(settings.index_dir)
+    assert after.manifest == before
+    assert Assistant(after, HashingEmbedder(), settings).ask("Wer führte Regie?").passages
+
+
+def test_index_files_hold_no_code(settings) -> None:  # type: ignore[no-untyped-def]
+    build_index(settings)
+    folder = settings.index_dir / read_manifest(settings.index_dir)["data"]
+    for line in (folder / "passages.jsonl").read_text(encoding="utf-8").splitlines():
+        assert isinstance(json.loads(line), dict)
+    sources = " ".join(p.read_text(encoding="utf-8") for p in (PROJECT_DIR / "rag").glob("*.py"))
+    for risky in (r"import pickle", r"pickle\.load", r"allow_pickle=True", r"(?<![\w.])eval\(",
+                  r"(?<![\w.])exec\(", r"torch\.load"):
+        assert not re.search(risky, sources), risky
