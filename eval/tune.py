@@ -56,7 +56,7 @@ def main() -> None:
                            common_word_share=cw, bridge_similarity=br, min_question_score=g,
                            unknown_name_penalty=pen, soft_weight=sf, soft_floor=fl)
         a = Assistant(index, embedder, s)
-        r = evaluate(lambda q: a.ask(q, k=3), items)["tune"]
+        r = evaluate(lambda q, a=a: a.ask(q, k=3), items)["tune"]
         rows.append((objective(r), f"w={w} t={t} m={m} s={sw} c={cw} b={br} g={g} p={pen} sf={sf} fl={fl}", r))
     rows.sort(key=lambda x: -x[0])
     for obj, label, r in rows[:int(args.top)]:

@@ -1,31 +1,38 @@
-"""Bilingual (English/German) question answering with citations about the K-drama "Soundtrack #1"."""
+"""Bilingual (English/German) question answering with citations about the K-drama "Soundtrack #1".
 
-from rag.answer import Answer, Passage
-from rag.assistant import Assistant, ask
-from rag.config import Settings
-from rag.errors import (
-    ConfigError,
-    CorpusError,
-    IndexCorruptError,
-    IndexNotFoundError,
-    IndexStaleError,
-    InvalidQuestionError,
-    ModelError,
-    RagError,
-)
+Public API: ``ask``, ``Assistant``, ``Answer``, ``Passage``, ``Settings`` and the errors in
+``rag.errors``. Names are imported on first use, so ``rag --help`` does not load numpy or models.
+"""
 
-__all__ = [
-    "Answer",
-    "Assistant",
-    "ConfigError",
-    "CorpusError",
-    "IndexCorruptError",
-    "IndexNotFoundError",
-    "IndexStaleError",
-    "InvalidQuestionError",
-    "ModelError",
-    "Passage",
-    "RagError",
-    "Settings",
-    "ask",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Answer": "rag.answer",
+    "Passage": "rag.answer",
+    "Assistant": "rag.assistant",
+    "ask": "rag.assistant",
+    "Settings": "rag.config",
+    "RagError": "rag.errors",
+    "ConfigError": "rag.errors",
+    "CorpusError": "rag.errors",
+    "IndexCorruptError": "rag.errors",
+    "IndexNotFoundError": "rag.errors",
+    "IndexStaleError": "rag.errors",
+    "InvalidQuestionError": "rag.errors",
+    "ModelError": "rag.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'rag' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

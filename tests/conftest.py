@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,10 @@ from rag.config import PROJECT_DIR, Settings
 from rag.index import build_index
 
 CORPUS = PROJECT_DIR / "corpus"
+
+# No test may reach for a model hub; set before any test imports a model library.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 @pytest.fixture(autouse=True)

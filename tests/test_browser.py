@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.assistant import Assistant
-from rag.config import PROJECT_DIR, Settings
+from rag.config import PROJECT_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -24,15 +24,8 @@ TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
-def assistant(hashing_index: Settings) -> Assistant:
-    """The hashing assistant with its question-level relevance bar at its passage bar.
-
-    The lexical hashing embedder scores lower than a real model; these tests are about the page,
-    not retrieval quality, so a German question should still find cited passages.
-    """
-    if hasattr(hashing_index, "min_question_score"):
-        hashing_index = hashing_index.with_(min_question_score=hashing_index.min_score)
-    return Assistant.load(settings=hashing_index)
+def assistant(hashing_assistant: Assistant) -> Assistant:
+    return hashing_assistant
 
 
 def free_port() -> int:

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from rag.assistant import Assistant
+from rag.config import PROJECT_DIR
 from rag.embedding import HashingEmbedder
 from rag.errors import IndexCorruptError, IndexNotFoundError, IndexStaleError
-from rag.config import PROJECT_DIR
 from rag.index import FORMAT_VERSION, MANIFEST, build_index, check_fresh, load_index, read_manifest
 from tests.conftest import hashing_settings
 

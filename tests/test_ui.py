@@ -10,7 +10,6 @@ import pytest
 
 from rag.answer import Answer, Passage
 from rag.assistant import MAX_QUESTION_CHARS, Assistant
-from rag.config import Settings
 from rag.ui import CONCURRENCY, NO_PASSAGE, create_app, format_answer, respond
 
 # gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.
@@ -19,15 +18,8 @@ XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 
 
 @pytest.fixture(scope="module")
-def assistant(hashing_index: Settings) -> Assistant:
-    """The hashing assistant with its question-level relevance bar at its passage bar.
-
-    The lexical hashing embedder scores lower than a real model; these tests are about the page,
-    not retrieval quality, so a German question should still find cited passages.
-    """
-    if hasattr(hashing_index, "min_question_score"):
-        hashing_index = hashing_index.with_(min_question_score=hashing_index.min_score)
-    return Assistant.load(settings=hashing_index)
+def assistant(hashing_assistant: Assistant) -> Assistant:
+    return hashing_assistant
 
 
 def free_port() -> int:
