@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--penalty", default="0.1")
     ap.add_argument("--soft", default="0")
     ap.add_argument("--floor", default="0.5")
+    ap.add_argument("--entity", default="0")
     args = ap.parse_args()
     index_dir = Path(f"/tmp/tune-{args.model}-{args.chunk_size}")
     settings = Settings.from_env(index_dir=index_dir, model=args.model, chunk_size=args.chunk_size)
@@ -50,14 +51,14 @@ def main() -> None:
     items = [i for i in load_set(DEFAULT_SET) if i.split == "tune"]
     rows = []
     axes = (args.weights, args.thresholds, args.margins, args.sentence, args.common, args.bridge, args.gate,
-            args.penalty, args.soft, args.floor)
-    for w, t, m, sw, cw, br, g, pen, sf, fl in itertools.product(*(map(float, a.split(",")) for a in axes)):
+            args.penalty, args.soft, args.floor, args.entity)
+    for w, t, m, sw, cw, br, g, pen, sf, fl, ew in itertools.product(*(map(float, a.split(",")) for a in axes)):
         s = settings.with_(lexical_weight=w, min_score=t, language_margin=m, sentence_weight=sw,
                            common_word_share=cw, bridge_similarity=br, min_question_score=g,
-                           unknown_name_penalty=pen, soft_weight=sf, soft_floor=fl)
+                           unknown_name_penalty=pen, soft_weight=sf, soft_floor=fl, entity_weight=ew)
         a = Assistant(index, embedder, s)
         r = evaluate(lambda q, a=a: a.ask(q, k=3), items)["tune"]
-        rows.append((objective(r), f"w={w} t={t} m={m} s={sw} c={cw} b={br} g={g} p={pen} sf={sf} fl={fl}", r))
+        rows.append((objective(r), f"w={w} t={t} m={m} s={sw} c={cw} b={br} g={g} p={pen} sf={sf} fl={fl} e={ew}", r))
     rows.sort(key=lambda x: -x[0])
     for obj, label, r in rows[:int(args.top)]:
         d = r["directions"]

@@ -11,10 +11,10 @@ import numpy as np
 
 from rag.answer import Answer, compose
 from rag.config import Settings
-from rag.corpus import detect_among
 from rag.embedding import Embedder, load_embedder
-from rag.errors import IndexNotFoundError, IndexStaleError, InvalidQuestionError
+from rag.errors import IndexNotFoundError, IndexStaleError, InvalidQuestionError, ModelError
 from rag.index import Index, build_index, check_fresh, load_index
+from rag.language import detect_among
 from rag.retrieve import Retriever
 
 log = logging.getLogger("rag")
@@ -32,6 +32,9 @@ def clean_question(question: object) -> str:
     """
     if not isinstance(question, str):
         raise InvalidQuestionError(f"the question must be text, not {type(question).__name__}")
+    if len(question) > 20 * MAX_QUESTION_CHARS:  # refuse megabytes before looking at every character
+        raise InvalidQuestionError(
+            f"the question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}")
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in question)
     text = " ".join(text.split())
     if not text:
@@ -47,6 +50,11 @@ class Assistant:
 
     def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
         self.index, self.settings = index, settings
+        if embedder.dim and embedder.dim != index.vectors.shape[1]:  # else every question fails in numpy
+            raise IndexStaleError(
+                f"index in {index.path} holds {index.vectors.shape[1]}-dimensional vectors (model "
+                f"{index.manifest['model']!r}), but the model loaded gives {embedder.dim}: it was built with "
+                f"another model; rebuild it with `rag index --force`")
         self.retriever = Retriever(index, embedder, settings)
         self._sentence_cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
@@ -75,7 +83,13 @@ class Assistant:
         settings = settings.with_(model=index.manifest["model"])
         if check_stale:
             check_fresh(index, settings)
-        return cls(index, embedder or load_embedder(settings.model), settings)
+        try:
+            embedder = embedder or load_embedder(settings.model)
+        except ModelError as exc:  # e.g. an index copied from a machine with another model installed
+            raise ModelError(f"{' '.join(str(exc).split())}; the index in {settings.index_dir} was built with "
+                             f"model {settings.model!r}: install it, or rebuild the index with another model "
+                             f"(`rag index --model use-multilingual`)") from None
+        return cls(index, embedder, settings)
 
     @property
     def languages(self) -> list[str]:

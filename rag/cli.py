@@ -17,12 +17,15 @@ EPILOG = """examples:
   rag ask "Wer führte Regie?"                 answer with English and German citations
   rag ask "Who plays Seon-woo?" --k 2 --json  JSON output (Answer.to_dict())
   rag eval --split test                       retrieval quality on the eval set
+  rag bench --json                            speed, memory and quality, ours next to a LangChain baseline
+  rag bench --scale                           index size, memory, p95 and recall at 10k, 100k and 1M passages
 
 settings can also come from RAG_CORPUS_DIR, RAG_INDEX_DIR, RAG_MODEL (see README)."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not usage + message
+        message = " ".join(message.split())  # argparse echoes user input, newlines included
         print(f"rag: error: {message} (see `rag --help`)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
@@ -53,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", type=Path, help="eval set, JSON lines (default: eval/qa.jsonl)")
     p.add_argument("--split", help="only this split (tune or test)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("bench", help="measure build, cold start, latency, throughput, memory and hit@3")
+    p.add_argument("--index", type=Path, help="measure asks on this index (default: a fresh one of the corpus)")
+    p.add_argument("--corpus", type=Path, help="corpus folder (default: ./corpus)")
+    p.add_argument("--files", type=int, default=1000, help="synthetic files for the update figure (0: skip)")
+    p.add_argument("--set", type=Path, help="eval set for latency and hit@3 (default: eval/qa.jsonl)")
+    p.add_argument("--no-baseline", action="store_true", help="skip the LangChain FAISS baseline")
+    p.add_argument("--scale", nargs="?", const="10000,100000,1000000", metavar="SIZES",
+                   help="instead: index size, memory, p95 and recall at these corpus sizes (comma-separated)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
 
@@ -132,7 +145,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rag.errors import ConfigError
+
+    settings = _settings(args)
+    if args.scale:
+        from rag.bench_scale import format_scale, run_scale
+
+        try:
+            sizes = tuple(int(size.replace("_", "")) for size in args.scale.split(","))
+        except ValueError:
+            raise ConfigError(f"--scale takes comma-separated passage counts, not {args.scale!r}") from None
+        result = run_scale(settings, sizes)
+        print(json.dumps(result, indent=2) if args.json else format_scale(result))
+        return 0
+    from rag.bench import format_table, run
+    from rag.bench_baseline import INSTALL_HINT, available
+
+    if not args.no_baseline and not available():
+        print(f"rag: note: {INSTALL_HINT}", file=sys.stderr)
+    from rag.evaluation import DEFAULT_SET
+
+    result = run(settings, index_dir=args.index, baseline=not args.no_baseline, files=max(0, args.files),
+                 eval_set=args.set or DEFAULT_SET)
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else format_table(result))
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "bench": cmd_bench}
 
 
 if __name__ == "__main__":

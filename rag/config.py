@@ -25,16 +25,17 @@ class Settings:
     chunk_overlap: int = 0
     k: int = 3
     # Retrieval tuning (chosen on the eval tuning split, see README).
-    lexical_weight: float = 0.4
+    lexical_weight: float = 0.3
     min_score: float = 0.15  # a passage needs this fused score to be cited at all
-    min_question_score: float = 0.22  # below this for every language, the question is off-topic
+    min_question_score: float = 0.23  # below this for every language, the question is off-topic
     unknown_name_penalty: float = 0.1  # a question naming something the corpus never mentions needs more
     sentence_weight: float = 1.0  # dense score: blend of passage vector and best sentence vector
     common_word_share: float = 0.2  # words in more passages than this are left out of the query vector
-    soft_weight: float = 0.25  # weight of soft term matching (query word ↔ closest passage word)
-    soft_floor: float = 0.3  # word similarity below this counts as no match
+    soft_weight: float = 0.35  # weight of soft term matching (query word ↔ closest passage word)
+    soft_floor: float = 0.4  # word similarity below this counts as no match
+    entity_weight: float = 0.2  # second pass: names/numbers of the other language's best passage
     bridge_similarity: float = 0.75  # query word → corpus word when their vectors are this close
-    language_margin: float = 0.25  # drop a language whose best hit trails the overall best by more
+    language_margin: float = 0.3  # drop a language whose best hit trails the overall best by more
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -59,7 +60,7 @@ class Settings:
                            ("unknown_name_penalty", float),
                            ("language_margin", float), ("sentence_weight", float),
                            ("common_word_share", float), ("bridge_similarity", float),
-                           ("soft_weight", float), ("soft_floor", float)):
+                           ("soft_weight", float), ("soft_floor", float), ("entity_weight", float)):
             key = f"RAG_{name.upper()}"
             if key in env:
                 try:

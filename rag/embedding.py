@@ -146,6 +146,6 @@ def load_embedder(model: str) -> Embedder:
         raise
     except Exception as exc:  # model loaders raise anything from OSError to HTTP errors
         raise ModelError(
-            f"cannot load embedding model {model!r} ({type(exc).__name__}: {str(exc)[:200]}); "
+            f"cannot load embedding model {model!r} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); "
             f"use one of {', '.join(BUILTIN)} or a local sentence-transformers folder"
         ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from functools import lru_cache
 
@@ -27,12 +28,30 @@ kein keine auch noch nur sehr so um über nach vor durch gibt gab man ich du wir
 """.split())  # noqa: SIM905 - a word list reads better as text
 
 
-@lru_cache(maxsize=16)
-def _stemmer(lang: str):  # type: ignore[no-untyped-def]
-    import snowballstemmer
+_local = threading.local()
 
-    name = _STEMMERS.get(lang)
-    return snowballstemmer.stemmer(name) if name else None
+
+def _stemmer(lang: str):  # type: ignore[no-untyped-def]
+    # Snowball stemmers keep state between calls: sharing one across threads gives wrong stems.
+    stemmers = _local.__dict__.setdefault("stemmers", {})
+    if lang not in stemmers:
+        import snowballstemmer
+
+        name = _STEMMERS.get(lang)
+        stemmers[lang] = snowballstemmer.stemmer(name) if name else None
+    return stemmers[lang]
+
+
+@lru_cache(maxsize=200_000)
+def _token(word: str, lang: str) -> str | None:
+    """The index term for one lower-cased word (None for a stop word); cached, words repeat a lot."""
+    if word in STOPWORDS:
+        return None
+    key = syllable_key(word)
+    if key is not None:
+        return key
+    stemmer = _stemmer(lang)
+    return stemmer.stemWord(word) if stemmer else word
 
 
 def tokenize(text: str, lang: str) -> list[str]:
@@ -45,17 +64,8 @@ def tokenize(text: str, lang: str) -> list[str]:
     Returns:
         Tokens.
     """
-    stemmer = _stemmer(lang)
-    out = []
-    for word in re.findall(r"\w+", text.casefold()):
-        if word in STOPWORDS:
-            continue
-        key = syllable_key(word)
-        if key is not None:
-            out.append(key)
-        else:
-            out.append(stemmer.stemWord(word) if stemmer else word)
-    return out
+    tokens = (_token(word, lang) for word in re.findall(r"\w+", text.casefold()))
+    return [t for t in tokens if t is not None]
 
 
 class BM25:
@@ -74,6 +84,10 @@ class BM25:
             term: (np.array([i for i, _ in p], dtype=np.int64), np.array([tf for _, tf in p], np.float32))
             for term, p in postings.items()
         }
+
+    def knows(self, term: str) -> bool:
+        """Whether any document contains the term."""
+        return term in self._postings
 
     def idf(self, term: str) -> float:
         df = len(self._postings[term][0]) if term in self._postings else 0

@@ -104,18 +104,33 @@ class Retriever:
         if query_words and self.settings.soft_weight > 0:
             word_vectors.update(zip(query_words, self.embed(query_words), strict=True))
         soft_query = np.array([word_vectors[w] for w in query_words if w in word_vectors], dtype=np.float32)
+        targets = [t for t in (languages or self.languages) if t in self.ranges]
+        terms = {t: self._bridge.expand(query, t, self.embed, word_vectors) for t in targets}
         out, evidence = {}, 0.0
-        for target in languages or self.languages:
-            if target not in self.ranges:
-                continue
-            terms = self._bridge.expand(query, target, self.embed, word_vectors)
-            out[target], best = self._search_language(target, terms, vector, dense_all, soft_query, k)
+        for target in targets:
+            out[target], best = self._search_language(target, terms[target], vector, dense_all, soft_query, k)
             evidence = max(evidence, best)
         if self.unknown_names(question, lang):
             evidence -= self.settings.unknown_name_penalty
         if evidence < self.settings.min_question_score:
             return {target: [] for target in out}  # not about the corpus at all
+        if self.settings.entity_weight > 0 and len(targets) > 1:
+            # Second pass: names and numbers of the best passage in the other languages
+            # ("Kim Hee-won", "2022") point at the passage stating the same fact here.
+            first = dict(out)
+            for target in targets:
+                others = [h[0] for lang2, h in first.items() if lang2 != target and h]
+                if others:
+                    boost = self._entity_terms(max(others, key=lambda h: h.score).chunk, target, terms[target])
+                    out[target], _ = self._search_language(target, terms[target], vector, dense_all,
+                                                           soft_query, k, boost)
         return self._drop_weak_languages(out)
+
+    def _entity_terms(self, chunk: Chunk, lang: str, known: dict[str, float]) -> dict[str, float]:
+        """Name and number tokens of a passage that also occur in lang's passages, minus the query's."""
+        text = self.index.names.normalize(chunk.text)
+        entities = " ".join(re.findall(r"\b(?:[A-Z][\w’'-]*|\d[\d.,]*)", text))
+        return {t: 1.0 for t in tokenize(entities, lang) if t not in known and self._bm25[lang].knows(t)}
 
     def _without_common_words(self, query: str) -> str:
         """Drop words found in most passages (the show's title): they pull every query to every passage."""
@@ -136,16 +151,21 @@ class Retriever:
         return (1 - a) * chunk + a * np.maximum(best, chunk)
 
     def _search_language(self, lang: str, terms: dict[str, float], vector: np.ndarray,
-                         dense_all: np.ndarray | None, soft_query: np.ndarray,
-                         k: int) -> tuple[list[Hit], float]:
-        """The top k hits of one language, and its best fused score (its evidence of relevance)."""
+                         dense_all: np.ndarray | None, soft_query: np.ndarray, k: int,
+                         boost: dict[str, float] | None = None) -> tuple[list[Hit], float]:
+        """The top k hits of one language, and its best fused score (its evidence of relevance).
+
+        boost: extra BM25 terms (entity bridging) whose score is added with entity_weight.
+        """
         lo, hi = self.ranges[lang]
         lexical_all = self._bm25[lang].scores(terms)
         w = self.settings.lexical_weight
         if dense_all is not None:
             rows, dense = np.arange(hi - lo), dense_all[lo:hi]
         else:
-            rows = np.union1d(self._dense_candidates(vector, lo, hi), np.argsort(-lexical_all)[:CANDIDATES])
+            # argpartition, not argsort: the best CANDIDATES lexical rows in any order (union1d sorts anyway)
+            lexical_top = np.argpartition(-lexical_all, min(CANDIDATES, len(lexical_all) - 1))[:CANDIDATES]
+            rows = np.union1d(self._dense_candidates(vector, lo, hi), lexical_top)
             dense = self.index.vectors[lo + rows] @ vector
         lexical = lexical_all[rows]
         v = self.settings.soft_weight
@@ -153,15 +173,15 @@ class Retriever:
         if v > 0 and lang in self._soft:
             fused = fused + v * self._soft[lang].scores(soft_query)[rows]
         evidence = float(fused.max(initial=0.0))
+        if boost:
+            fused = fused + self.settings.entity_weight * self._bm25[lang].scores(boost)[rows]
         order = np.argsort(-fused)[:k]
         hits = [Hit(self.index.chunks[lo + int(rows[i])], float(fused[i]), float(dense[i]), float(lexical[i]))
                 for i in order if fused[i] >= self.settings.min_score]
         return hits, evidence
 
     def _dense_candidates(self, vector: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        import faiss
-
-        params = faiss.SearchParameters(sel=faiss.IDSelectorRange(lo, hi))
+        params = self.index.search_parameters(lo, hi)  # exact or IVF (with its nprobe), rows lo..hi only
         _, ids = self.index.faiss_index.search(vector[None, :], CANDIDATES, params=params)
         return ids[0][ids[0] >= 0] - lo
 

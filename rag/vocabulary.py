@@ -93,11 +93,20 @@ class SoftMatcher:
         for row, text in enumerate(passages):
             cols = [column[w] for w in words(text) if w in column]
             self.incidence[row, cols] = True
+        df = self.incidence.sum(axis=0)
+        self.idf = np.log(1 + (len(passages) - df + 0.5) / (df + 0.5)).astype(np.float32)
 
     def scores(self, word_vectors: np.ndarray) -> np.ndarray:
-        """Mean over query words of max(0, best similarity in the passage − floor) / (1 − floor)."""
+        """IDF-weighted mean over query words of their best match in each passage, in [0, 1].
+
+        A match counts max(0, similarity − floor) / (1 − floor). A query word weighs the IDF of its
+        closest corpus word, or the highest IDF when nothing is close (an unknown word must count).
+        """
+        n = self.incidence.shape[0]
         if not len(word_vectors) or not self.incidence.shape[1]:
-            return np.zeros(self.incidence.shape[0], dtype=np.float32)
+            return np.zeros(n, dtype=np.float32)
         sims = np.clip((word_vectors @ self.vectors.T - self.floor) / (1 - self.floor), 0, 1)
         best = np.where(self.incidence[None, :, :], sims[:, None, :], 0.0).max(axis=2)  # (query, passage)
-        return best.mean(axis=0).astype(np.float32)
+        closest = sims.argmax(axis=1)
+        weights = np.where(sims.max(axis=1) > 0, self.idf[closest], self.idf.max())
+        return (weights @ best / weights.sum()).astype(np.float32)

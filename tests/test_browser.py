@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from rag.assistant import Assistant
-from rag.config import PROJECT_DIR
+from rag.config import PROJECT_DIR, Settings
+from rag.index import build_index
+from tests.conftest import CORPUS
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -24,8 +26,13 @@ TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
-def assistant(hashing_assistant: Assistant) -> Assistant:
-    return hashing_assistant
+def assistant(hashing_assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    if os.environ.get("RAG_SCREENSHOT") != "1":
+        return hashing_assistant
+    # The README's screenshot (RAG_SCREENSHOT=1) shows the real model's answer.
+    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("shot") / "index")
+    build_index(settings)
+    return Assistant.load(settings=settings)
 
 
 def free_port() -> int:
