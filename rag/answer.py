@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
-
-from rag.chunking import split_sentences
 from rag.retrieve import Hit
 
 NOTHING_FOUND = {
@@ -52,15 +49,13 @@ class Answer:
         return out
 
 
-def compose(question: str, lang: str, hits: dict[str, list[Hit]], sentence_vectors: Any) -> Answer:
+def compose(question: str, lang: str, hits: dict[str, list[Hit]]) -> Answer:
     """Build the Answer: question's language first, then the others; one answer sentence per language.
 
     Args:
         question: the question as asked.
         lang: the question's language.
-        hits: language → hits, best first (from Retriever.search).
-        sentence_vectors: callable(list[str]) -> (unit query vector, sentence matrix), used to pick
-            the sentence of each passage that best matches the question.
+        hits: language → hits, best first, each with its highlight sentence (from Retriever.search).
 
     Returns:
         The Answer.
@@ -69,16 +64,8 @@ def compose(question: str, lang: str, hits: dict[str, list[Hit]], sentence_vecto
     chosen = [hit for other in order for hit in hits[other]]
     if not chosen:
         return Answer(question, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), [], lang)
-    split = [split_sentences(hit.chunk.text) for hit in chosen]
-    query, matrix = sentence_vectors([s for group in split for s in group])
-    scores = matrix @ query if len(matrix) else np.zeros(0)
-    passages, offset = [], 0
-    for hit, group in zip(chosen, split, strict=True):
-        best = group[int(np.argmax(scores[offset : offset + len(group)]))]
-        offset += len(group)
-        c = hit.chunk
-        passages.append(Passage(c.text, c.lang, c.source, c.start, c.end, round(hit.score, 4),
-                                c.line_start, c.line_end, best))
+    passages = [Passage(h.chunk.text, h.chunk.lang, h.chunk.source, h.chunk.start, h.chunk.end, round(h.score, 4),
+                        h.chunk.line_start, h.chunk.line_end, h.highlight or h.chunk.text) for h in chosen]
     parts, seen = [], set()
     for n, passage in enumerate(passages, start=1):
         if passage.lang not in seen:  # the best passage of each language speaks for it

@@ -7,8 +7,6 @@ import threading
 import unicodedata
 from pathlib import Path
 
-import numpy as np
-
 from rag.answer import Answer, compose
 from rag.config import Settings
 from rag.embedding import Embedder, load_embedder
@@ -56,8 +54,6 @@ class Assistant:
                 f"{index.manifest['model']!r}), but the model loaded gives {embedder.dim}: it was built with "
                 f"another model; rebuild it with `rag index --force`")
         self.retriever = Retriever(index, embedder, settings)
-        self._sentence_cache: dict[str, np.ndarray] = {}
-        self._cache_lock = threading.Lock()
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, settings: Settings | None = None,
@@ -114,21 +110,7 @@ class Assistant:
             raise InvalidQuestionError(f"k must be a whole number from 1 to 50, not {k!r}")
         lang = detect_among(text, self.languages, default="en")
         hits = self.retriever.search(text, k, languages, lang=lang)
-        return compose(text, lang, hits, self._sentence_vectors(text))
-
-    def _sentence_vectors(self, question: str):  # type: ignore[no-untyped-def]
-        def vectors(sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
-            names = self.index.names
-            missing = list(dict.fromkeys(s for s in sentences if s not in self._sentence_cache))
-            embedded = self.retriever.embed(
-                [names.normalize(question)] + [names.normalize(s) for s in missing])
-            with self._cache_lock:
-                self._sentence_cache.update(zip(missing, embedded[1:], strict=True))
-            dim = embedded.shape[1]
-            rows = [self._sentence_cache[s] for s in sentences]
-            return embedded[0], np.vstack(rows) if rows else np.zeros((0, dim), np.float32)
-
-        return vectors
+        return compose(text, lang, hits)
 
 
 _default: Assistant | None = None

@@ -146,6 +146,16 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         A BuildReport.
     """
     t0 = time.perf_counter()
+    if not force and not strict and settings.corpus_dir.is_dir():
+        # Nothing changed (file hashes, model, chunking): answer from the manifest alone, without
+        # parsing the corpus or loading the index.
+        with suppress(IndexNotFoundError, IndexCorruptError):
+            manifest = read_manifest(settings.index_dir)
+            if stale_reason(manifest, settings) is None:
+                with suppress(OSError), _build_lock(settings.index_dir):  # a read-only index stays as it is
+                    _remove_leftovers(settings.index_dir, manifest["data"])  # of builds killed earlier
+                n = int(manifest["passages"])
+                return BuildReport(n, manifest["languages"], 0, n, time.perf_counter() - t0, True)
     docs = load_corpus(settings.corpus_dir, strict=strict)
     chunks = sorted(chunk_documents(docs, settings.chunk_size, settings.chunk_overlap),
                     key=lambda c: (c.lang, c.source, c.start))

@@ -35,6 +35,7 @@ class NameNormalizer:
 
     def __init__(self, canonical: dict[str, str]) -> None:
         self.canonical = canonical  # key ("sunwu") → the corpus's most common hyphenated spelling
+        self._single: dict[str, str | None] = {}  # one word → its canonical name, or None
 
     @classmethod
     def learn(cls, texts: Iterable[str]) -> NameNormalizer:
@@ -81,11 +82,10 @@ class NameNormalizer:
                 if key in self.canonical:
                     return self.canonical[key], 1
         word = a.group()
-        for cut in range(1, len(word)):  # "seonwoo" / "Sunwoo": try every split into two syllables
-            key = _pair_key(word[:cut], word[cut:])
-            if key in self.canonical:
-                return self.canonical[key], 0
-        return None, 0
+        if word not in self._single:  # memoised: every split of every word is slow, and words repeat
+            keys = (_pair_key(word[:cut], word[cut:]) for cut in range(1, len(word)))  # "seonwoo", "Sunwoo"
+            self._single[word] = next((self.canonical[k] for k in keys if k in self.canonical), None)
+        return self._single[word], 0
 
     def to_dict(self) -> dict[str, str]:
         return dict(self.canonical)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.chunking import Chunk
+from rag.chunking import Chunk, split_sentences
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.index import Index
@@ -18,6 +18,7 @@ from rag.vocabulary import Bridge, SoftMatcher, words
 
 EXACT_BELOW = 20_000  # rows per language scored exhaustively; above, FAISS picks candidates
 CANDIDATES = 200
+WORD_CACHE = 200_000  # word vectors kept (corpus words plus words of past questions)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Hit:
     score: float
     dense: float
     lexical: float
+    highlight: str = ""  # the passage's sentence closest to the question
 
 
 class Retriever:
@@ -54,6 +56,14 @@ class Retriever:
         owner = index.sentence_owner
         self._sentence_starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         self._sentence_chunks = owner[self._sentence_starts]
+        self._sentence_range = {int(c): (int(a), int(b)) for c, a, b in zip(
+            self._sentence_chunks, self._sentence_starts, np.r_[self._sentence_starts[1:], len(owner)], strict=True)}
+        self._row = {(c.source, c.start): i for i, c in enumerate(index.chunks)}
+        self._entities: dict[tuple[int, str], frozenset[str]] = {}
+        # Corpus words already have vectors in the index; words of past questions join them.
+        self._word_vectors: dict[str, np.ndarray] = {
+            w: v for lang in index.vocabulary for w, v in zip(index.vocabulary[lang], index.vocabulary_vectors[lang],
+                                                             strict=True)}
 
     @property
     def languages(self) -> list[str]:
@@ -97,13 +107,18 @@ class Retriever:
             Language → hits, best first; a language with nothing relevant maps to [].
         """
         query = self.index.names.normalize(question)
-        vector = self.embed([self._without_common_words(query)])[0]
-        dense_all = self._dense_scores(vector)
-        word_vectors: dict[str, np.ndarray] = {}
         query_words = list(dict.fromkeys(words(query)))
-        if query_words and self.settings.soft_weight > 0:
-            word_vectors.update(zip(query_words, self.embed(query_words), strict=True))
-        soft_query = np.array([word_vectors[w] for w in query_words if w in word_vectors], dtype=np.float32)
+        new_words = [w for w in query_words if w not in self._word_vectors]
+        embedded = self.embed([self._without_common_words(query), *new_words])  # the one model call
+        vector = embedded[0]
+        if len(self._word_vectors) < WORD_CACHE:
+            self._word_vectors.update(zip(new_words, embedded[1:], strict=True))
+        word_vectors = {**dict(zip(new_words, embedded[1:], strict=True)),
+                        **{w: self._word_vectors[w] for w in query_words if w in self._word_vectors}}
+        dense_all = self._dense_scores(vector)
+        soft_query = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(-1, len(vector))
+        if self.settings.soft_weight <= 0:
+            soft_query = soft_query[:0]
         targets = [t for t in (languages or self.languages) if t in self.ranges]
         terms = {t: self._bridge.expand(query, t, self.embed, word_vectors) for t in targets}
         out, evidence = {}, 0.0
@@ -124,13 +139,25 @@ class Retriever:
                     boost = self._entity_terms(max(others, key=lambda h: h.score).chunk, target, terms[target])
                     out[target], _ = self._search_language(target, terms[target], vector, dense_all,
                                                            soft_query, k, boost)
-        return self._drop_weak_languages(out)
+        return {lang2: [self._with_highlight(h, vector) for h in hits]
+                for lang2, hits in self._drop_weak_languages(out).items()}
+
+    def _with_highlight(self, hit: Hit, vector: np.ndarray) -> Hit:
+        """The hit with its sentence closest to the question (from the stored sentence vectors)."""
+        row = self._row[(hit.chunk.source, hit.chunk.start)]
+        sentences = split_sentences(hit.chunk.text)
+        lo, hi = self._sentence_range.get(row, (0, 0))
+        best = int(np.argmax(self.index.sentence_vectors[lo:hi] @ vector)) if hi - lo == len(sentences) else 0
+        return replace(hit, highlight=sentences[best])
 
     def _entity_terms(self, chunk: Chunk, lang: str, known: dict[str, float]) -> dict[str, float]:
         """Name and number tokens of a passage that also occur in lang's passages, minus the query's."""
-        text = self.index.names.normalize(chunk.text)
-        entities = " ".join(re.findall(r"\b(?:[A-Z][\w’'-]*|\d[\d.,]*)", text))
-        return {t: 1.0 for t in tokenize(entities, lang) if t not in known and self._bm25[lang].knows(t)}
+        key = (self._row[(chunk.source, chunk.start)], lang)
+        if key not in self._entities:
+            text = self.index.names.normalize(chunk.text)
+            entities = " ".join(re.findall(r"\b(?:[A-Z][\w’'-]*|\d[\d.,]*)", text))
+            self._entities[key] = frozenset(t for t in tokenize(entities, lang) if self._bm25[lang].knows(t))
+        return {t: 1.0 for t in self._entities[key] if t not in known}
 
     def _without_common_words(self, query: str) -> str:
         """Drop words found in most passages (the show's title): they pull every query to every passage."""

@@ -89,11 +89,12 @@ class SoftMatcher:
     def __init__(self, vocab: list[str], vectors: np.ndarray, passages: list[str], floor: float) -> None:
         self.vectors, self.floor = vectors, floor
         column = {w: i for i, w in enumerate(vocab)}
-        self.incidence = np.zeros((len(passages), len(vocab)), dtype=bool)
-        for row, text in enumerate(passages):
-            cols = [column[w] for w in words(text) if w in column]
-            self.incidence[row, cols] = True
-        df = self.incidence.sum(axis=0)
+        per_passage = [sorted({column[w] for w in words(text) if w in column}) for text in passages]
+        # Each passage's vocabulary columns, concatenated, with where each passage's run starts.
+        self.columns = np.array([c for cols in per_passage for c in cols], dtype=np.int64)
+        self.starts = np.cumsum([0] + [len(cols) for cols in per_passage[:-1]]).astype(np.int64)
+        self.has_words = np.array([bool(cols) for cols in per_passage])
+        df = np.bincount(self.columns, minlength=len(vocab))
         self.idf = np.log(1 + (len(passages) - df + 0.5) / (df + 0.5)).astype(np.float32)
 
     def scores(self, word_vectors: np.ndarray) -> np.ndarray:
@@ -102,11 +103,12 @@ class SoftMatcher:
         A match counts max(0, similarity − floor) / (1 − floor). A query word weighs the IDF of its
         closest corpus word, or the highest IDF when nothing is close (an unknown word must count).
         """
-        n = self.incidence.shape[0]
-        if not len(word_vectors) or not self.incidence.shape[1]:
+        n = len(self.has_words)
+        if not len(word_vectors) or not len(self.columns):
             return np.zeros(n, dtype=np.float32)
         sims = np.clip((word_vectors @ self.vectors.T - self.floor) / (1 - self.floor), 0, 1)
-        best = np.where(self.incidence[None, :, :], sims[:, None, :], 0.0).max(axis=2)  # (query, passage)
+        best = np.zeros((len(word_vectors), n), dtype=np.float32)  # (query word, passage)
+        best[:, self.has_words] = np.maximum.reduceat(sims[:, self.columns], self.starts[self.has_words], axis=1)
         closest = sims.argmax(axis=1)
         weights = np.where(sims.max(axis=1) > 0, self.idf[closest], self.idf.max())
         return (weights @ best / weights.sum()).astype(np.float32)
