@@ -50,7 +50,7 @@ class Retriever:
         self._soft = {
             lang: SoftMatcher(index.vocabulary.get(lang, []), index.vocabulary_vectors.get(lang, np.zeros((0, 1))),
                               [c.text for c in index.chunks[lo:hi]], settings.soft_floor)
-            for lang, (lo, hi) in self.ranges.items() if hi - lo <= EXACT_BELOW
+            for lang, (lo, hi) in self.ranges.items()
         }
         # Sentence rows are stored grouped by chunk: reduceat needs where each chunk's group starts.
         owner = index.sentence_owner
@@ -177,6 +177,17 @@ class Retriever:
         a = self.settings.sentence_weight
         return (1 - a) * chunk + a * np.maximum(best, chunk)
 
+    def _dense_rows(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """_dense_scores for some rows only (large corpora, where scoring every row is too slow)."""
+        chunk = self.index.vectors[rows] @ vector
+        best = chunk.copy()
+        for i, row in enumerate(rows):
+            a, b = self._sentence_range.get(int(row), (0, 0))
+            if b > a:
+                best[i] = max(best[i], float((self.index.sentence_vectors[a:b] @ vector).max()))
+        w = self.settings.sentence_weight
+        return (1 - w) * chunk + w * best
+
     def _search_language(self, lang: str, terms: dict[str, float], vector: np.ndarray,
                          dense_all: np.ndarray | None, soft_query: np.ndarray, k: int,
                          boost: dict[str, float] | None = None) -> tuple[list[Hit], float]:
@@ -193,12 +204,12 @@ class Retriever:
             # argpartition, not argsort: the best CANDIDATES lexical rows in any order (union1d sorts anyway)
             lexical_top = np.argpartition(-lexical_all, min(CANDIDATES, len(lexical_all) - 1))[:CANDIDATES]
             rows = np.union1d(self._dense_candidates(vector, lo, hi), lexical_top)
-            dense = self.index.vectors[lo + rows] @ vector
+            dense = self._dense_rows(lo + rows, vector)
         lexical = lexical_all[rows]
         v = self.settings.soft_weight
         fused = (1 - w - v) * dense + w * lexical
-        if v > 0 and lang in self._soft:
-            fused = fused + v * self._soft[lang].scores(soft_query)[rows]
+        if v > 0:
+            fused = fused + v * self._soft[lang].scores(soft_query, rows)
         evidence = float(fused.max(initial=0.0))
         if boost:
             fused = fused + self.settings.entity_weight * self._bm25[lang].scores(boost)[rows]

@@ -92,23 +92,36 @@ class SoftMatcher:
         per_passage = [sorted({column[w] for w in words(text) if w in column}) for text in passages]
         # Each passage's vocabulary columns, concatenated, with where each passage's run starts.
         self.columns = np.array([c for cols in per_passage for c in cols], dtype=np.int64)
-        self.starts = np.cumsum([0] + [len(cols) for cols in per_passage[:-1]]).astype(np.int64)
-        self.has_words = np.array([bool(cols) for cols in per_passage])
+        self.counts = np.array([len(cols) for cols in per_passage], dtype=np.int64)
+        self.starts = np.cumsum(np.r_[0, self.counts[:-1]]).astype(np.int64)
         df = np.bincount(self.columns, minlength=len(vocab))
         self.idf = np.log(1 + (len(passages) - df + 0.5) / (df + 0.5)).astype(np.float32)
 
-    def scores(self, word_vectors: np.ndarray) -> np.ndarray:
+    def scores(self, word_vectors: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """IDF-weighted mean over query words of their best match in each passage, in [0, 1].
 
         A match counts max(0, similarity − floor) / (1 − floor). A query word weighs the IDF of its
         closest corpus word, or the highest IDF when nothing is close (an unknown word must count).
+
+        Args:
+            word_vectors: (query words, dim) unit vectors.
+            rows: score only these passages (default: all).
+
+        Returns:
+            One score per passage (per row of rows).
         """
-        n = len(self.has_words)
-        if not len(word_vectors) or not len(self.columns):
-            return np.zeros(n, dtype=np.float32)
+        rows = np.arange(len(self.counts)) if rows is None else np.asarray(rows, dtype=np.int64)
+        out = np.zeros((len(word_vectors), len(rows)), dtype=np.float32)  # (query word, passage)
+        if not len(word_vectors) or not len(self.columns) or not len(rows):
+            return out.sum(axis=0)
         sims = np.clip((word_vectors @ self.vectors.T - self.floor) / (1 - self.floor), 0, 1)
-        best = np.zeros((len(word_vectors), n), dtype=np.float32)  # (query word, passage)
-        best[:, self.has_words] = np.maximum.reduceat(sims[:, self.columns], self.starts[self.has_words], axis=1)
+        counts = self.counts[rows]
+        filled = counts > 0
+        # The vocabulary columns of the chosen passages, back to back, and where each run starts.
+        columns = np.concatenate([self.columns[a : a + n] for a, n in zip(self.starts[rows], counts, strict=True)])
+        starts = np.cumsum(np.r_[0, counts[:-1]])[filled]
+        if len(columns):
+            out[:, filled] = np.maximum.reduceat(sims[:, columns], starts, axis=1)
         closest = sims.argmax(axis=1)
         weights = np.where(sims.max(axis=1) > 0, self.idf[closest], self.idf.max())
-        return (weights @ best / weights.sum()).astype(np.float32)
+        return (weights @ out / weights.sum()).astype(np.float32)
