@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,3 +59,24 @@ def hashing_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def hashing_assistant(hashing_index: Settings) -> Assistant:
     return Assistant.load(settings=hashing_index)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(assistant: Assistant, host: str = "127.0.0.1", **launch: Any) -> Iterator[str]:
+    """Serve the chat page for assistant in this process; yields its URL, closes it after."""
+    from rag.ui import create_app
+
+    demo = create_app(assistant)
+    _, url, _ = demo.launch(server_name=host, server_port=free_port(), prevent_thread_lock=True, quiet=True,
+                            **launch)
+    try:
+        yield url
+    finally:
+        demo.close()

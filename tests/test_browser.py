@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from rag.assistant import Assistant
 from rag.config import PROJECT_DIR, Settings
 from rag.index import build_index
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -35,23 +34,11 @@ def assistant(hashing_assistant: Assistant, tmp_path_factory: pytest.TempPathFac
     return Assistant.load(settings=settings)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture
 def url(assistant: Assistant) -> Iterator[str]:
-    from rag.ui import create_app
-
-    demo = create_app(assistant)
-    _, local_url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(),
-                                  prevent_thread_lock=True, quiet=True)
-    try:
+    with serving(assistant) as local_url:
         yield local_url
-    finally:
-        demo.close()
 
 
 def ask(page, question: str, replies: int) -> None:  # type: ignore[no-untyped-def]

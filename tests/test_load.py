@@ -4,7 +4,6 @@ exactly the answers one-at-a-time asking gives, with no failures. Loopback only,
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +12,7 @@ import pytest
 
 from rag.assistant import Assistant
 from rag.errors import InvalidQuestionError
-from rag.ui import create_app
+from tests.conftest import serving
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
 
@@ -52,21 +51,11 @@ def test_assistant_from_16_threads_answers_as_sequentially(hashing_assistant: As
     assert sum(bool(s.get("passages")) for s in sequential) > 200
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def server(hashing_assistant: Assistant) -> Iterator[str]:
-    demo = create_app(hashing_assistant)
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
-                            quiet=True)
-    try:
+    with serving(hashing_assistant) as url:
         yield url
-    finally:
-        demo.close()
 
 
 def test_api_from_16_clients_answers_as_sequentially(server: str, hashing_assistant: Assistant) -> None:

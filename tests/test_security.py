@@ -18,7 +18,7 @@ import rag.assistant
 import rag.ui
 from rag.assistant import Assistant
 from rag.config import PROJECT_DIR
-from rag.ui import create_app
+from tests.conftest import serving
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
 
@@ -30,11 +30,6 @@ def load_app() -> ModuleType:
     spec.loader.exec_module(module)
     return module
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def own_address() -> str | None:
@@ -92,17 +87,13 @@ def test_auth_reaches_gradio_and_a_bare_host_warns(launched: list[dict[str, Any]
 
 def test_a_default_launch_is_not_reachable_from_the_network(hashing_assistant: Assistant) -> None:
     address, host = own_address(), load_app().parse_args([]).host  # the host app.py uses by default
-    demo = create_app(hashing_assistant)
-    port = free_port()
-    _, url, _ = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
+    with serving(hashing_assistant, host=host) as url:
+        port = url.rstrip("/").rsplit(":", 1)[1]
         assert httpx.get(f"http://127.0.0.1:{port}/config", timeout=10).status_code == 200
         if address is None:
             pytest.skip("no network interface besides loopback to try")
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://{address}:{port}/config", timeout=5)
-    finally:
-        demo.close()
 
 
 # --- (b) --auth guards the page and the API -------------------------------------------------------
@@ -110,13 +101,8 @@ def test_a_default_launch_is_not_reachable_from_the_network(hashing_assistant: A
 
 @pytest.fixture
 def guarded(hashing_assistant: Assistant) -> Iterator[str]:
-    demo = create_app(hashing_assistant)
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
-                            quiet=True, auth=("user", "pw"))
-    try:
+    with serving(hashing_assistant, auth=("user", "pw")) as url:
         yield url
-    finally:
-        demo.close()
 
 
 def test_auth_protects_config_api_and_queue(guarded: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import gradio as gr
@@ -11,6 +10,7 @@ import pytest
 from rag.answer import Answer, Passage
 from rag.assistant import MAX_QUESTION_CHARS, Assistant
 from rag.ui import CONCURRENCY, NO_PASSAGE, create_app, format_answer, respond
+from tests.conftest import serving
 
 # gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
@@ -21,11 +21,6 @@ XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 def assistant(hashing_assistant: Assistant) -> Assistant:
     return hashing_assistant
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def passage(text: str, lang: str = "en", highlight: str = "") -> Passage:
@@ -108,13 +103,8 @@ def test_history_is_kept(assistant: Assistant) -> None:
 
 @pytest.fixture
 def server(assistant: Assistant) -> Iterator[str]:
-    demo = create_app(assistant)
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(),
-                            prevent_thread_lock=True, quiet=True)
-    try:
+    with serving(assistant) as url:
         yield url
-    finally:
-        demo.close()
 
 
 def test_api_ask_returns_the_answer_as_json(server: str) -> None:
