@@ -5,18 +5,27 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
+# Tests never write into the repo: Hypothesis keeps its files in the temp folder, with no example
+# database (pytest's cache is off in pyproject.toml).
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "rag-hypothesis"))
+
+import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 from rag.assistant import Assistant
 from rag.config import PROJECT_DIR, Settings
 from rag.index import build_index
 
 CORPUS = PROJECT_DIR / "corpus"
+
+hypothesis_settings.register_profile("no-database", database=None)
+hypothesis_settings.load_profile("no-database")
 
 # No test may reach for a model hub; set before any test imports a model library.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
