@@ -4,7 +4,7 @@ Embedding a million passages on 2 cores would take hours, so the real model embe
 2,000 synthetic passages (through the whole product build, which gives the build throughput), and
 each size is filled with synthetic vectors made from the sample's (rag.synthetic). The search is the
 product's: rag/index.py writes and memory-maps the files and chooses the FAISS index
-(_make_faiss), and Retriever._dense_candidates finds each language's candidates, which are then
+(make_faiss), and Retriever._dense_candidates finds each language's candidates, which are then
 rescored with the exact vectors, as retrieve.py does. Queries are the eval questions, embedded.
 """
 
@@ -67,8 +67,9 @@ def scale_one(n: int, sample_file: str, folder: str) -> dict[str, Any]:
     """Index n synthetic vectors with the product's code and measure it (run in a fresh process)."""
     import faiss
 
-    from rag.index import ANN, APPROXIMATE_ABOVE, VECTORS, Index, _make_faiss, _matrix, ann_plan
+    from rag.ann import APPROXIMATE_ABOVE, ann_plan, make_faiss, matrix_view
     from rag.retrieve import Retriever
+    from rag.store import ANN, VECTORS, Index
     from rag.synthetic import synthetic_vectors
 
     sample = np.load(sample_file)
@@ -87,15 +88,15 @@ def scale_one(n: int, sample_file: str, folder: str) -> dict[str, Any]:
     del exact
     plan = ann_plan(n)
     if plan is not None:
-        faiss.write_index(_make_faiss(x), str(path / ANN))
+        faiss.write_index(make_faiss(x), str(path / ANN))
     build_s = time.perf_counter() - t0
     del x
-    mmap = faiss.IO_FLAG_MMAP_IFC if n > APPROXIMATE_ABOVE else 0  # as rag.index.load_index reads
+    mmap = faiss.IO_FLAG_MMAP_IFC if n > APPROXIMATE_ABOVE else 0  # as rag.store.load_index reads
     exact = faiss.read_index(str(path / VECTORS), mmap)
     ann = faiss.read_index(str(path / ANN), mmap) if plan else None
     manifest = {"nprobe": plan[1]} if plan else {}
     empty = np.zeros((0, exact.d), np.float32)
-    index = Index(path, manifest, [], _matrix(exact), ann or exact, None, empty, np.zeros(0, np.int64), {}, {},
+    index = Index(path, manifest, [], matrix_view(exact), ann or exact, None, empty, np.zeros(0, np.int64), {}, {},
                   exact_index=exact)
     retriever = SimpleNamespace(index=index)
     ms, recall = [], []

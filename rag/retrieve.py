@@ -12,8 +12,8 @@ import numpy as np
 from rag.chunking import Chunk, split_sentences
 from rag.config import Settings
 from rag.embedding import Embedder
-from rag.index import Index
 from rag.lexical import BM25, STOPWORDS, tokenize
+from rag.store import Index
 from rag.vocabulary import Bridge, SoftMatcher, words
 
 EXACT_BELOW = 20_000  # rows per language scored exhaustively; above, FAISS picks candidates

@@ -108,8 +108,8 @@ def test_approximate_index_keeps_recall_at_10k(tmp_path: Path, monkeypatch: pyte
     from rag.embedding import load_embedder
     from rag.evaluation import load_set
 
-    monkeypatch.setattr("rag.index.APPROXIMATE_ABOVE", 5_000)
-    monkeypatch.setattr("rag.index.SCAN_AT_LEAST", 0)
+    monkeypatch.setattr("rag.ann.APPROXIMATE_ABOVE", 5_000)
+    monkeypatch.setattr("rag.ann.SCAN_AT_LEAST", 0)
     embedder = load_embedder("use-multilingual")
     sample = passages(300, seed=11)
     questions = [item.questions[lang] for item in load_set()[:30] for lang in ("en", "de")]

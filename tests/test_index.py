@@ -13,7 +13,8 @@ from rag.assistant import Assistant
 from rag.config import PROJECT_DIR
 from rag.embedding import HashingEmbedder
 from rag.errors import IndexCorruptError, IndexNotFoundError, IndexStaleError
-from rag.index import FORMAT_VERSION, MANIFEST, build_index, check_fresh, load_index, read_manifest
+from rag.index import build_index, check_fresh
+from rag.store import FORMAT_VERSION, MANIFEST, load_index, read_manifest
 from tests.conftest import hashing_settings
 
 

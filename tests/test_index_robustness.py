@@ -14,7 +14,8 @@ from rag.cli import main
 from rag.config import Settings
 from rag.embedding import HashingEmbedder
 from rag.errors import IndexCorruptError, IndexStaleError, ModelError
-from rag.index import LOCK, MANIFEST, build_index, load_index, read_manifest
+from rag.index import build_index
+from rag.store import LOCK, MANIFEST, load_index, read_manifest
 from tests.conftest import hashing_settings
 
 

@@ -18,7 +18,7 @@ import pytest
 from rag.assistant import Assistant
 from rag.cli import main
 from rag.config import PROJECT_DIR
-from rag.index import LOCK, MANIFEST, load_index, read_manifest
+from rag.store import LOCK, MANIFEST, load_index, read_manifest
 from tests.conftest import CORPUS, hashing_settings
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
