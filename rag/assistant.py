@@ -126,7 +126,8 @@ def default_assistant(settings: Settings | None = None) -> Assistant:
             try:
                 _default = Assistant.load(settings=settings)
             except (IndexNotFoundError, IndexStaleError) as exc:
-                log.warning("%s; building the index now", exc)
+                why = "it is missing" if isinstance(exc, IndexNotFoundError) else "the corpus changed"
+                log.warning("building the index in %s (%s); this takes a moment", settings.index_dir, why)
                 build_index(settings, progress=True)
                 _default = Assistant.load(settings=settings)
         return _default

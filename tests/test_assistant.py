@@ -90,3 +90,20 @@ def test_large_corpus_path_answers_like_the_exact_path(hashing_index, monkeypatc
     monkeypatch.setattr(rag.retrieve, "EXACT_BELOW", 5)
     large = Assistant.load(settings=hashing_index)
     assert [large.ask(q).to_dict() for q in questions] == expected
+
+
+def test_module_ask_builds_the_default_index_on_first_use(corpus_dir, tmp_path, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    import rag.assistant
+    from rag import ask
+
+    index_dir = tmp_path / "index"
+    for key, value in {"RAG_CORPUS_DIR": corpus_dir, "RAG_INDEX_DIR": index_dir, "RAG_MODEL": "hashing",
+                       "RAG_MIN_QUESTION_SCORE": "0.1", "RAG_LANGUAGE_MARGIN": "1"}.items():
+        monkeypatch.setenv(key, str(value))
+    monkeypatch.setattr(rag.assistant, "_default", None)
+    with caplog.at_level("WARNING", logger="rag"):
+        answer = ask("Wer führte Regie?", k=2)
+    assert (index_dir / "manifest.json").is_file() and "building the index" in caplog.text
+    assert {p.lang for p in answer.passages} == {"de", "en"}
+    assert ask("Who plays Seon-woo?").passages  # the loaded assistant is reused
