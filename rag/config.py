@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from rag.errors import ConfigError
@@ -47,26 +47,17 @@ class Settings:
         Returns:
             The settings.
         """
-        env = os.environ
         values: dict[str, object] = {}
-        if "RAG_CORPUS_DIR" in env:
-            values["corpus_dir"] = Path(env["RAG_CORPUS_DIR"])
-        if "RAG_INDEX_DIR" in env:
-            values["index_dir"] = Path(env["RAG_INDEX_DIR"])
-        if env.get("RAG_MODEL"):
-            values["model"] = env["RAG_MODEL"]
-        for name, cast in (("chunk_size", int), ("chunk_overlap", int), ("k", int),
-                           ("lexical_weight", float), ("min_score", float), ("min_question_score", float),
-                           ("unknown_name_penalty", float),
-                           ("language_margin", float), ("sentence_weight", float),
-                           ("common_word_share", float), ("bridge_similarity", float),
-                           ("soft_weight", float), ("soft_floor", float), ("entity_weight", float)):
-            key = f"RAG_{name.upper()}"
-            if key in env:
-                try:
-                    values[name] = cast(env[key])
-                except ValueError:
-                    raise ConfigError(f"{key}={env[key]!r} is not a valid {cast.__name__}") from None
+        for f in fields(cls):  # every knob is RAG_<NAME>, cast like its default
+            key = f"RAG_{f.name.upper()}"
+            raw = os.environ.get(key)
+            if not raw:
+                continue
+            cast = type(getattr(cls, f.name))
+            try:
+                values[f.name] = cast(raw)
+            except ValueError:
+                raise ConfigError(f"{key}={raw!r} is not a valid {cast.__name__}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("corpus_dir", "index_dir"):
             values[key] = Path(values[key]) if key in values else getattr(cls, key)  # type: ignore[arg-type]

@@ -83,3 +83,12 @@ def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
 def test_settings_come_from_environment(env: Path) -> None:
     settings = Settings.from_env()
     assert settings.model == "hashing" and settings.index_dir == env
+
+
+@pytest.mark.parametrize(("key", "value"), [("RAG_K", "many"), ("RAG_SOFT_WEIGHT", "lots"), ("RAG_CHUNK_SIZE", "3")])
+def test_bad_environment_setting_is_one_line_and_exit_2(env: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch, key: str, value: str) -> None:
+    monkeypatch.setenv(key, value)
+    assert main(["index"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "rag: error:" in err and "Traceback" not in err
