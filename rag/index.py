@@ -7,6 +7,7 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,8 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     keys = [embedding_key(t) for t in texts]
     files = {d.source: d.sha256 for d in docs}
     old = _reusable(settings, force)
-    if old is not None and old.manifest["files"] == files and len(old.chunks) == len(chunks):
+    if (old is not None and old.manifest["files"] == files and len(old.chunks) == len(chunks)
+            and old.manifest.get("pipeline") == pipeline_fingerprint()):
         with suppress(OSError), build_lock(settings.index_dir):  # a read-only index stays as it is
             remove_leftovers(settings.index_dir, old.manifest["data"])  # of builds killed earlier
         return BuildReport(len(chunks), old.manifest["languages"], 0, len(chunks), time.perf_counter() - t0, True)
@@ -143,6 +145,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         languages[c.lang] = languages.get(c.lang, 0) + 1
     manifest = {
         "format_version": FORMAT_VERSION,
+        "pipeline": pipeline_fingerprint(),
         "model": settings.model,
         "dim": int(vectors.shape[1]),
         "sentences": len(sentence_texts),
@@ -194,8 +197,24 @@ def _cached_vectors(index: Index, names: NameNormalizer | _Memo) -> dict[str, np
     return dict(zip((embedding_key(t) for t in texts), vectors, strict=True))
 
 
+# The modules whose code shapes what an index stores: passages, sentences, names, words, vectors.
+PIPELINE_MODULES = ("cleaning", "corpus", "language", "chunking", "names", "vocabulary", "embedding")
+
+
+@lru_cache(maxsize=1)
+def pipeline_fingerprint() -> str:
+    """A hash of the ingestion code, so an index built by other rules is found stale (and rebuilt cheaply:
+    unchanged texts keep their vectors)."""
+    digest = hashlib.sha256()
+    for name in PIPELINE_MODULES:
+        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:
     """Why an index does not match the corpus and settings, or None when it does."""
+    if manifest.get("pipeline") != pipeline_fingerprint():
+        return "it was built by another version of the ingestion code"
     if manifest["model"] != settings.model:
         return f"it was built with model {manifest['model']!r}, the setting is {settings.model!r}"
     chunking = manifest["chunking"]

@@ -138,3 +138,18 @@ def test_index_files_hold_no_code(settings) -> None:  # type: ignore[no-untyped-
     for risky in (r"import pickle", r"pickle\.load", r"allow_pickle=True", r"(?<![\w.])eval\(",
                   r"(?<![\w.])exec\(", r"torch\.load"):
         assert not re.search(risky, sources), risky
+
+
+def test_other_ingestion_code_makes_the_index_stale_and_rebuilds_cheaply(settings,  # type: ignore[no-untyped-def]
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.index
+
+    build_index(settings)
+    monkeypatch.setattr(rag.index, "pipeline_fingerprint", lambda: "other-rules")
+    with pytest.raises(IndexStaleError, match="ingestion code"):
+        Assistant.load(settings=settings)
+    counting = CountingEmbedder()
+    report = build_index(settings, embedder=counting)
+    assert not report.unchanged and counting.count == 0  # same texts: every vector reused
+    assert read_manifest(settings.index_dir)["pipeline"] == "other-rules"
+    Assistant.load(settings=settings)
