@@ -27,7 +27,7 @@ class Settings:
     # Retrieval tuning (chosen on the eval tuning split, see README).
     lexical_weight: float = 0.3
     min_score: float = 0.15  # a passage needs this fused score to be cited at all
-    min_question_score: float = 0.21  # below this for every language, the question is off-topic
+    min_question_score: float = 0.27  # below this for every language, the question is off-topic
     unknown_name_penalty: float = 0.2  # a question naming something the corpus never mentions needs more
     sentence_weight: float = 1.0  # dense score: blend of passage vector and best sentence vector
     common_word_share: float = 0.2  # words in more passages than this are left out of the query vector

@@ -24,5 +24,8 @@ def test_eval_set_is_well_formed_and_gold_is_in_the_sources() -> None:
         for lang, alternatives in item.gold.items():
             for gold in alternatives or []:
                 assert collapse(gold) in texts[lang], (item.id, lang, gold)
-    splits = Counter(i.split for i in items)
-    assert abs(splits["tune"] - splits["test"]) <= len(items) * 0.1
+    for split in ("tune", "test"):  # both halves can measure every kind of question
+        part = [i for i in items if i.split == split]
+        assert sum(not i.off_topic for i in part) >= 30 and sum(i.off_topic for i in part) >= 8, split
+        assert Counter(i.category for i in part if not i.off_topic).keys() == Counter(
+            i.category for i in on_topic).keys(), split
