@@ -11,9 +11,10 @@ from rag.answer import Answer, compose
 from rag.config import Settings
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexNotFoundError, IndexStaleError, InvalidQuestionError, ModelError
-from rag.index import Index, build_index, check_fresh, load_index
+from rag.index import build_index, check_fresh
 from rag.language import detect_among
 from rag.retrieve import Retriever
+from rag.store import Index, load_index
 
 log = logging.getLogger("rag")
 

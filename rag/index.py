@@ -66,14 +66,10 @@ def _embedding_texts(chunks: list[Chunk], names: NameNormalizer | _Memo) -> list
     return [names.normalize(c.embedding_text()) for c in chunks]
 
 
-def _sentence_texts(chunks: list[Chunk], names: NameNormalizer | _Memo) -> tuple[list[str], np.ndarray]:
-    """Every chunk's sentences (with the chunk's heading), and the chunk row of each."""
-    texts, owner = [], []
-    for row, chunk in enumerate(chunks):
-        for sentence in split_sentences(chunk.text):
-            texts.append(names.normalize(f"{chunk.heading}: {sentence}" if chunk.heading else sentence))
-            owner.append(row)
-    return texts, np.array(owner, dtype=np.int64)
+def _sentence_texts(chunks: list[Chunk], names: NameNormalizer | _Memo) -> list[str]:
+    """Every chunk's sentences, each with the chunk's heading (rag.store derives which chunk owns which)."""
+    return [names.normalize(f"{chunk.heading}: {sentence}" if chunk.heading else sentence)
+            for chunk in chunks for sentence in split_sentences(chunk.text)]
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None, force: bool = False,
@@ -111,7 +107,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     names = NameNormalizer.learn(c.text for c in chunks)
     memo = _Memo(names)
     chunk_texts = _embedding_texts(chunks, memo)
-    sentence_texts, _ = _sentence_texts(chunks, memo)
+    sentence_texts = _sentence_texts(chunks, memo)
     by_lang: dict[str, list[str]] = {}
     for c in chunks:
         by_lang.setdefault(c.lang, []).append(c.text)
@@ -191,7 +187,7 @@ def _cached_vectors(index: Index, names: NameNormalizer | _Memo) -> dict[str, np
     names must normalise as index.names does (it may be a memo of the new build's texts).
     """
     vocab = [w for lang in sorted(index.vocabulary) for w in index.vocabulary[lang]]
-    texts = _embedding_texts(index.chunks, names) + _sentence_texts(index.chunks, names)[0] + vocab
+    texts = _embedding_texts(index.chunks, names) + _sentence_texts(index.chunks, names) + vocab
     vectors = np.vstack([index.vectors, index.sentence_vectors,
                          *(index.vocabulary_vectors[lang] for lang in sorted(index.vocabulary))])
     return dict(zip((embedding_key(t) for t in texts), vectors, strict=True))

@@ -111,16 +111,16 @@ class Retriever:
         new_words = [w for w in query_words if w not in self._word_vectors]
         embedded = self.embed([self._without_common_words(query), *new_words])  # the one model call
         vector = embedded[0]
+        fresh = dict(zip(new_words, embedded[1:], strict=True))
         if len(self._word_vectors) < WORD_CACHE:
-            self._word_vectors.update(zip(new_words, embedded[1:], strict=True))
-        word_vectors = {**dict(zip(new_words, embedded[1:], strict=True)),
-                        **{w: self._word_vectors[w] for w in query_words if w in self._word_vectors}}
+            self._word_vectors.update(fresh)
+        word_vectors = {w: fresh[w] if w in fresh else self._word_vectors[w] for w in query_words}
         dense_all = self._dense_scores(vector)
         soft_query = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(-1, len(vector))
         if self.settings.soft_weight <= 0:
             soft_query = soft_query[:0]
         targets = [t for t in (languages or self.languages) if t in self.ranges]
-        terms = {t: self._bridge.expand(query, t, self.embed, word_vectors) for t in targets}
+        terms = {t: self._bridge.expand(query, t, word_vectors) for t in targets}
         out, evidence = {}, 0.0
         for target in targets:
             out[target], best = self._search_language(target, terms[target], vector, dense_all, soft_query, k)

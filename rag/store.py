@@ -74,7 +74,7 @@ class Index:
 
 
 def _sentence_owner(chunks: list[Chunk]) -> np.ndarray:
-    """The chunk row of every sentence, in the order _sentence_texts lists them."""
+    """The chunk row of every sentence, in the order rag.index embeds them."""
     return np.array([row for row, c in enumerate(chunks) for _ in split_sentences(c.text)], dtype=np.int64)
 
 

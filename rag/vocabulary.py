@@ -8,7 +8,7 @@ act as a dictionary induced from the corpus itself, with no hand-made word lists
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -36,15 +36,13 @@ class Bridge:
         self.min_similarity, self.per_word = min_similarity, per_word
         self._stems = {lang: {t for w in ws for t in tokenize(w, lang)} for lang, ws in vocab.items()}
 
-    def expand(self, query: str, lang: str, embed: Callable[[list[str]], np.ndarray],
-               cache: dict[str, np.ndarray]) -> dict[str, float]:
+    def expand(self, query: str, lang: str, word_vectors: dict[str, np.ndarray]) -> dict[str, float]:
         """Weighted BM25 query terms for one language.
 
         Args:
             query: the question (names already normalised).
             lang: the passages' language.
-            embed: the index's embedder, used for query words not in cache.
-            cache: word → vector, shared across languages of one query.
+            word_vectors: a vector for every word of words(query).
 
         Returns:
             term → weight: known terms weigh 1, bridged ones their similarity; a word with no
@@ -63,11 +61,8 @@ class Bridge:
         if not unknown or vectors is None or not len(vectors):
             terms.update({s: 1.0 for w in unknown for s in tokenize(w, lang)})
             return terms
-        missing = [w for w in unknown if w not in cache]
-        if missing:
-            cache.update(zip(missing, embed(missing), strict=True))
         for word in unknown:
-            sims = vectors @ cache[word]
+            sims = vectors @ word_vectors[word]
             best = np.argsort(-sims)[: self.per_word]
             close = [(self.vocab[lang][i], float(sims[i])) for i in best if sims[i] >= self.min_similarity]
             if not close:
