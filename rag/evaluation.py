@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,6 +109,7 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
         d: {"n": len(r),
             "hit@1": _mean([x == 1 for x in r]),
             "hit@3": _mean([x is not None and x <= 3 for x in r]),
+            "hit@3_ci95": wilson([x is not None and x <= 3 for x in r]),
             "mrr": _mean([1 / x if x else 0.0 for x in r])}
         for d, r in ranks.items()
     }
@@ -115,10 +117,21 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
     return {
         "directions": directions,
         "abstain_missing_side": {"n": len(side_abstain), "accuracy": _mean(side_abstain)},
-        "abstain_off_topic": {"n": len(off_topic), "accuracy": _mean(off_topic)},
+        "abstain_off_topic": {"n": len(off_topic), "accuracy": _mean(off_topic), "ci95": wilson(off_topic)},
         "latency_ms": {"p50": round(float(np.percentile(ms, 50)), 2),
                        "p95": round(float(np.percentile(ms, 95)), 2)},
     }
+
+
+def wilson(outcomes: list[bool], z: float = 1.96) -> list[float]:
+    """95% Wilson score interval of a rate: how far a figure from this few questions can be trusted."""
+    n = len(outcomes)
+    if not n:
+        return [0.0, 1.0]
+    p = sum(outcomes) / n
+    center = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [round(max(0.0, center - half), 3), round(min(1.0, center + half), 3)]
 
 
 def _mean(values: list[bool] | list[float]) -> float:
@@ -129,11 +142,14 @@ def format_report(report: dict[str, Any]) -> str:
     """A plain-text table, one block per split."""
     lines = []
     for split, r in report.items():
-        lines.append(f"[{split}]  direction  n   hit@1  hit@3  MRR")
+        lines.append(f"[{split}]  direction  n   hit@1  hit@3  MRR    hit@3 95% interval")
         for d, m in r["directions"].items():
-            lines.append(f"           {d:<8} {m['n']:>3}  {m['hit@1']:.3f}  {m['hit@3']:.3f}  {m['mrr']:.3f}")
+            lo, hi = m["hit@3_ci95"]
+            lines.append(f"           {d:<8} {m['n']:>3}  {m['hit@1']:.3f}  {m['hit@3']:.3f}  {m['mrr']:.3f}  "
+                         f"{lo:.2f}–{hi:.2f}")
+        off = r["abstain_off_topic"]
         lines.append(f"           abstention: missing side {r['abstain_missing_side']['accuracy']:.3f} "
-                     f"(n={r['abstain_missing_side']['n']}), off-topic {r['abstain_off_topic']['accuracy']:.3f} "
-                     f"(n={r['abstain_off_topic']['n']})")
+                     f"(n={r['abstain_missing_side']['n']}), off-topic {off['accuracy']:.3f} "
+                     f"(n={off['n']}, 95% interval {off['ci95'][0]:.2f}–{off['ci95'][1]:.2f})")
         lines.append(f"           latency p50 {r['latency_ms']['p50']} ms, p95 {r['latency_ms']['p95']} ms")
     return "\n".join(lines)
