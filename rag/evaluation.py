@@ -105,14 +105,7 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
                 side_abstain.append(not any(p.lang == p_lang for p in answer.passages))
             else:
                 ranks[f"{q_lang}->{p_lang}"].append(rank_of(answer, p_lang, gold))
-    directions = {
-        d: {"n": len(r),
-            "hit@1": _mean([x == 1 for x in r]),
-            "hit@3": _mean([x is not None and x <= 3 for x in r]),
-            "hit@3_ci95": wilson([x is not None and x <= 3 for x in r]),
-            "mrr": _mean([1 / x if x else 0.0 for x in r])}
-        for d, r in ranks.items()
-    }
+    directions = {d: _direction(r) for d, r in ranks.items()}
     ms = np.array([r[3] for r in records]) if records else np.zeros(1)
     return {
         "directions": directions,
@@ -121,6 +114,12 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
         "latency_ms": {"p50": round(float(np.percentile(ms, 50)), 2),
                        "p95": round(float(np.percentile(ms, 95)), 2)},
     }
+
+
+def _direction(ranks: list[int | None]) -> dict[str, Any]:
+    top3 = [x is not None and x <= 3 for x in ranks]
+    return {"n": len(ranks), "hit@1": _mean([x == 1 for x in ranks]), "hit@3": _mean(top3),
+            "hit@3_ci95": wilson(top3), "mrr": _mean([1 / x if x else 0.0 for x in ranks])}
 
 
 def wilson(outcomes: list[bool], z: float = 1.96) -> list[float]:
