@@ -226,7 +226,7 @@ def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:
     if (chunking.get("chunk_size"), chunking.get("chunk_overlap")) != (settings.chunk_size,
                                                                           settings.chunk_overlap):
         return "it was built with other chunking settings"
-    from rag.corpus import content_hash, discover
+    from rag.corpus import content_hash, discover, read_file
 
     try:
         paths = discover(settings.corpus_dir)
@@ -235,7 +235,7 @@ def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:
     current = {}
     for p in paths:
         try:
-            current[p.relative_to(settings.corpus_dir).as_posix()] = content_hash(p.read_bytes())
+            current[p.relative_to(settings.corpus_dir).as_posix()] = content_hash(read_file(p))
         except OSError:
             continue
     stored = manifest["files"]
