@@ -18,7 +18,7 @@ from rag.chunking import Chunk, chunk_documents, split_sentences
 from rag.config import Settings
 from rag.corpus import load_corpus
 from rag.embedding import Embedder, load_embedder
-from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError
+from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError
 from rag.names import NameNormalizer
 from rag.store import (
     FORMAT_VERSION,
@@ -92,10 +92,10 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     if not force and not strict and settings.corpus_dir.is_dir():
         # Nothing changed (file hashes, model, chunking): answer from the manifest alone, without
         # parsing the corpus or loading the index.
-        with suppress(IndexNotFoundError, IndexCorruptError):
+        with suppress(IndexNotFoundError, IndexCorruptError, IndexStaleError):
             manifest = read_manifest(settings.index_dir)
             if stale_reason(manifest, settings) is None:
-                with suppress(OSError), build_lock(settings.index_dir):  # a read-only index stays as it is
+                with suppress(OSError, IndexWriteError), build_lock(settings.index_dir):  # read-only: left as it is
                     remove_leftovers(settings.index_dir, manifest["data"])  # of builds killed earlier
                 n = int(manifest["passages"])
                 return BuildReport(n, manifest["languages"], 0, n, time.perf_counter() - t0, True)
@@ -119,7 +119,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     old = _reusable(settings, force)
     if (old is not None and old.manifest["files"] == files and len(old.chunks) == len(chunks)
             and old.manifest.get("pipeline") == pipeline_fingerprint()):
-        with suppress(OSError), build_lock(settings.index_dir):  # a read-only index stays as it is
+        with suppress(OSError, IndexWriteError), build_lock(settings.index_dir):  # read-only: left as it is
             remove_leftovers(settings.index_dir, old.manifest["data"])  # of builds killed earlier
         return BuildReport(len(chunks), old.manifest["languages"], 0, len(chunks), time.perf_counter() - t0, True)
     # The old texts' keys: same names learned → same normalised text, so the memo answers for unchanged ones.
@@ -172,7 +172,7 @@ def _reusable(settings: Settings, force: bool) -> Index | None:
         return None
     try:
         old = load_index(settings.index_dir)
-    except (IndexNotFoundError, IndexCorruptError):
+    except (IndexNotFoundError, IndexCorruptError, IndexStaleError):  # stale here: an older format
         return None
     chunking = old.manifest["chunking"]
     same = (old.manifest["model"] == settings.model

@@ -114,3 +114,19 @@ def test_freshness_check_does_not_hang(corpus_dir: Path, tmp_path: Path, monkeyp
     assert code == 2  # the review cannot be read any more: the index no longer matches the corpus
     err = capsys.readouterr().err
     assert "stale" in err and "soundtrack1_review_en.txt" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "passages.jsonl", "vectors.faiss"])
+def test_an_index_file_that_is_a_pipe_is_refused_at_once(hashing_index, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from rag.errors import IndexCorruptError
+    from rag.store import load_index, read_manifest
+
+    index = tmp_path / "index"
+    shutil.copytree(hashing_index.index_dir, index)
+    path = index / name if name == "manifest.json" else index / read_manifest(index)["data"] / name
+    path.unlink()
+    os.mkfifo(path)
+    with pytest.raises(IndexCorruptError, match="not a regular file"):
+        within_limit(lambda: load_index(index), path)
