@@ -7,7 +7,6 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from rag.config import Settings
 from rag.corpus import load_corpus
 from rag.embedding import Embedder, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError
+from rag.fingerprint import pipeline_fingerprint
 from rag.names import NameNormalizer
 from rag.store import (
     FORMAT_VERSION,
@@ -191,29 +191,6 @@ def _cached_vectors(index: Index, names: NameNormalizer | _Memo) -> dict[str, np
     vectors = np.vstack([index.vectors, index.sentence_vectors,
                          *(index.vocabulary_vectors[lang] for lang in sorted(index.vocabulary))])
     return dict(zip((embedding_key(t) for t in texts), vectors, strict=True))
-
-
-# The modules whose code shapes what an index stores: passages, sentences, names, words (the lexical
-# module's stop words and tokens decide the vocabulary), vectors. tests/test_fingerprint.py checks that
-# every rag module these import is listed too.
-PIPELINE_MODULES = ("cleaning", "corpus", "language", "chunking", "names", "lexical", "vocabulary", "embedding")
-
-
-@lru_cache(maxsize=4)
-def pipeline_fingerprint(folder: Path = Path(__file__).parent) -> str:
-    """A hash of the ingestion code, so an index built by other rules is found stale (and rebuilt cheaply:
-    unchanged texts keep their vectors).
-
-    Args:
-        folder: where the modules' sources are (the rag package; tests pass a modified copy).
-
-    Returns:
-        16 hex digits.
-    """
-    digest = hashlib.sha256()
-    for name in PIPELINE_MODULES:
-        digest.update(name.encode() + b"\0" + (folder / f"{name}.py").read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
 
 
 def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:

@@ -12,7 +12,8 @@ import rag.index
 from rag.assistant import Assistant
 from rag.config import PROJECT_DIR, Settings
 from rag.errors import IndexStaleError
-from rag.index import PIPELINE_MODULES, build_index, pipeline_fingerprint
+from rag.fingerprint import PIPELINE_MODULES, pipeline_fingerprint
+from rag.index import build_index
 from tests.conftest import hashing_settings
 
 RAG = PROJECT_DIR / "rag"
