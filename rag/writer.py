@@ -94,7 +94,7 @@ def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
     if hasattr(errno, "EDQUOT"):
         causes[errno.EDQUOT] = ("the disk quota is used up", "free disk space")
     cause, advice = causes.get(exc.errno or 0, (exc.strerror or str(exc), "check the folder"))
-    return IndexWriteError(f"cannot write the index in {index_dir}: {cause}; the previous index is unchanged: "
+    return IndexWriteError(f"cannot write the index in {index_dir}: {cause}; any index already there is unchanged: "
                            f"{advice}, then run `rag index` again")
 
 

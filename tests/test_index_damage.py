@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import rag.assistant
 import rag.manifest
 from rag.assistant import Assistant
 from rag.cli import main
@@ -118,6 +119,9 @@ def test_an_index_of_the_older_format_names_the_fix(settings: Settings, monkeypa
     assert error_lines(capsys.readouterr().err)[0].endswith("rebuild with `rag index --force`")
     assert main(["index", "--index", str(settings.index_dir)]) == 0
     assert read_manifest(settings.index_dir)["checksums"]
+    (settings.index_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")  # old again
+    monkeypatch.setattr(rag.assistant, "_default", None)
+    assert rag.assistant.default_assistant(settings).ask(QUESTION).passages  # ask() rebuilds its index
     assert {p.name for p in settings.index_dir.iterdir()} == {MANIFEST, ".build.lock",
                                                               read_manifest(settings.index_dir)["data"]}
 
