@@ -21,6 +21,7 @@ _EXPORTS = {
     "IndexCorruptError": "rag.errors",
     "IndexNotFoundError": "rag.errors",
     "IndexStaleError": "rag.errors",
+    "IndexWriteError": "rag.errors",
     "InvalidQuestionError": "rag.errors",
     "ModelError": "rag.errors",
 }

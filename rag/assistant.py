@@ -14,7 +14,7 @@ from rag.errors import IndexNotFoundError, IndexStaleError, InvalidQuestionError
 from rag.index import build_index, check_fresh
 from rag.language import detect_among
 from rag.retrieve import Retriever
-from rag.store import Index, load_index
+from rag.store import Index, load_index, model_to_load
 
 log = logging.getLogger("rag")
 
@@ -77,7 +77,8 @@ class Assistant:
         if index_dir is not None:
             settings = settings.with_(index_dir=Path(index_dir))
         index = load_index(settings.index_dir)
-        settings = settings.with_(model=index.manifest["model"])
+        # The index's model wins, but a path read from the index is never opened unless asked for.
+        settings = settings.with_(model=model_to_load(index.manifest["model"], settings.model, settings.index_dir))
         if check_stale:
             check_fresh(index, settings)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -54,16 +55,26 @@ def chunk_documents(docs: Iterable[Document], chunk_size: int, chunk_overlap: in
     )
     chunks = []
     for doc in docs:
+        lines = LineTable(doc.raw)  # one pass per file: counting from the file start per chunk was quadratic
         for block in doc.blocks:
             raw = doc.raw[block.start : block.end]
             pieces = [raw] if len(raw) <= chunk_size else splitter.split_text(raw)
             for start, end in _locate(raw, pieces):
                 a, b = block.start + start, block.start + end
-                first = doc.raw.count("\n", 0, a) + 1
-                last = first + doc.raw.count("\n", a, b)
                 chunks.append(Chunk(doc.source, a, b, block.lang, collapse(doc.raw[a:b]), block.heading,
-                                    first, last))
+                                    lines.line(a), lines.line(b)))
     return chunks
+
+
+class LineTable:
+    """Where each line of a text starts, so the line of any offset is one binary search away."""
+
+    def __init__(self, text: str) -> None:
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def line(self, offset: int) -> int:
+        """1 + the newlines before offset: the 1-based line of text[offset] (of a newline, the line it ends)."""
+        return bisect_right(self.newlines, offset - 1) + 1
 
 
 def _locate(raw: str, pieces: list[str]) -> Iterator[tuple[int, int]]:

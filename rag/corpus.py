@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +18,8 @@ from rag.language import detect_language
 
 log = logging.getLogger("rag")
 
-__all__ = ["Block", "Document", "collapse", "detect_language", "discover", "load_corpus", "read_document"]
+__all__ = ["Block", "Document", "collapse", "detect_language", "discover", "load_corpus", "read_document",
+           "read_file"]
 
 SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -87,6 +91,40 @@ def _problem(path: Path, root: Path) -> str | None:
     return None
 
 
+def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """Read a regular file whole, without ever blocking on a named pipe or device put in its place.
+
+    The file may have been swapped since discover() listed it: open without waiting (O_NONBLOCK) and
+    check what was opened, not what the name pointed to earlier.
+
+    Args:
+        path: the file.
+        limit: refuse files larger than this many bytes.
+
+    Returns:
+        Its bytes.
+
+    Raises:
+        OSError: unreadable, not a regular file, or larger than limit.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit // 2**20} MiB", str(path))
+        parts, total = [], 0
+        while block := os.read(fd, 1 << 20):
+            parts.append(block)
+            total += len(block)
+            if total > limit:  # grew since fstat
+                raise OSError(errno.EFBIG, f"larger than {limit // 2**20} MiB", str(path))
+    finally:
+        os.close(fd)
+    return b"".join(parts)
+
+
 def read_document(path: Path, corpus_dir: Path) -> Document | None:
     """Read one file into a Document, or None (with a warning) when it holds no usable text.
 
@@ -99,7 +137,7 @@ def read_document(path: Path, corpus_dir: Path) -> Document | None:
     """
     source = path.relative_to(corpus_dir).as_posix()
     try:
-        data = path.read_bytes()
+        data = read_file(path)
     except OSError as exc:
         log.warning("skipping %s: cannot read (%s)", source, exc.strerror or exc)
         return None

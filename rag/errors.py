@@ -26,7 +26,14 @@ class IndexCorruptError(RagError):
 
 
 class IndexStaleError(RagError):
-    """The index no longer matches the corpus it was built from."""
+    """The index no longer matches the corpus it was built from, or was written by an older version."""
+
+
+class IndexWriteError(RagError):
+    """The index folder cannot be written: disk full, read-only, no permission, or a symlink in the way.
+
+    The previous index, if any, is left as it was.
+    """
 
 
 class ModelError(RagError):
@@ -39,6 +46,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexNotFoundError",
     "IndexStaleError",
+    "IndexWriteError",
     "InvalidQuestionError",
     "ModelError",
     "RagError",

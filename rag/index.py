@@ -7,7 +7,6 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,8 @@ from rag.chunking import Chunk, chunk_documents, split_sentences
 from rag.config import Settings
 from rag.corpus import load_corpus
 from rag.embedding import Embedder, load_embedder
-from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError
+from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError
+from rag.fingerprint import pipeline_fingerprint
 from rag.names import NameNormalizer
 from rag.store import (
     FORMAT_VERSION,
@@ -92,10 +92,10 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     if not force and not strict and settings.corpus_dir.is_dir():
         # Nothing changed (file hashes, model, chunking): answer from the manifest alone, without
         # parsing the corpus or loading the index.
-        with suppress(IndexNotFoundError, IndexCorruptError):
+        with suppress(IndexNotFoundError, IndexCorruptError, IndexStaleError):
             manifest = read_manifest(settings.index_dir)
             if stale_reason(manifest, settings) is None:
-                with suppress(OSError), build_lock(settings.index_dir):  # a read-only index stays as it is
+                with suppress(OSError, IndexWriteError), build_lock(settings.index_dir):  # read-only: left as it is
                     remove_leftovers(settings.index_dir, manifest["data"])  # of builds killed earlier
                 n = int(manifest["passages"])
                 return BuildReport(n, manifest["languages"], 0, n, time.perf_counter() - t0, True)
@@ -119,7 +119,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     old = _reusable(settings, force)
     if (old is not None and old.manifest["files"] == files and len(old.chunks) == len(chunks)
             and old.manifest.get("pipeline") == pipeline_fingerprint()):
-        with suppress(OSError), build_lock(settings.index_dir):  # a read-only index stays as it is
+        with suppress(OSError, IndexWriteError), build_lock(settings.index_dir):  # read-only: left as it is
             remove_leftovers(settings.index_dir, old.manifest["data"])  # of builds killed earlier
         return BuildReport(len(chunks), old.manifest["languages"], 0, len(chunks), time.perf_counter() - t0, True)
     # The old texts' keys: same names learned → same normalised text, so the memo answers for unchanged ones.
@@ -172,7 +172,7 @@ def _reusable(settings: Settings, force: bool) -> Index | None:
         return None
     try:
         old = load_index(settings.index_dir)
-    except (IndexNotFoundError, IndexCorruptError):
+    except (IndexNotFoundError, IndexCorruptError, IndexStaleError):  # stale here: an older format
         return None
     chunking = old.manifest["chunking"]
     same = (old.manifest["model"] == settings.model
@@ -193,20 +193,6 @@ def _cached_vectors(index: Index, names: NameNormalizer | _Memo) -> dict[str, np
     return dict(zip((embedding_key(t) for t in texts), vectors, strict=True))
 
 
-# The modules whose code shapes what an index stores: passages, sentences, names, words, vectors.
-PIPELINE_MODULES = ("cleaning", "corpus", "language", "chunking", "names", "vocabulary", "embedding")
-
-
-@lru_cache(maxsize=1)
-def pipeline_fingerprint() -> str:
-    """A hash of the ingestion code, so an index built by other rules is found stale (and rebuilt cheaply:
-    unchanged texts keep their vectors)."""
-    digest = hashlib.sha256()
-    for name in PIPELINE_MODULES:
-        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:
     """Why an index does not match the corpus and settings, or None when it does."""
     if manifest.get("pipeline") != pipeline_fingerprint():
@@ -217,7 +203,7 @@ def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:
     if (chunking.get("chunk_size"), chunking.get("chunk_overlap")) != (settings.chunk_size,
                                                                           settings.chunk_overlap):
         return "it was built with other chunking settings"
-    from rag.corpus import content_hash, discover
+    from rag.corpus import content_hash, discover, read_file
 
     try:
         paths = discover(settings.corpus_dir)
@@ -226,7 +212,7 @@ def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:
     current = {}
     for p in paths:
         try:
-            current[p.relative_to(settings.corpus_dir).as_posix()] = content_hash(p.read_bytes())
+            current[p.relative_to(settings.corpus_dir).as_posix()] = content_hash(read_file(p))
         except OSError:
             continue
     stored = manifest["files"]

@@ -42,7 +42,10 @@ def _stemmer(lang: str):  # type: ignore[no-untyped-def]
     return stemmers[lang]
 
 
-@lru_cache(maxsize=200_000)
+TOKEN_CACHE = 65_536  # bounded: a server sees new words with every question
+
+
+@lru_cache(maxsize=TOKEN_CACHE)
 def _token(word: str, lang: str) -> str | None:
     """The index term for one lower-cased word (None for a stop word); cached, words repeat a lot."""
     if word in STOPWORDS:

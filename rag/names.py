@@ -6,6 +6,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from rag.lru import LRU
+
 # One romanized Korean syllable: optional initial, optional glide, vowel, optional final.
 _SYLLABLE = re.compile(
     r"^(?:kk|tt|pp|ss|jj|ch|[gkndtrlmbpsjchw])?[wy]?"
@@ -13,6 +15,7 @@ _SYLLABLE = re.compile(
 )
 _VOWELS = (("eo", "u"), ("oo", "u"), ("ou", "u"), ("ee", "i"))
 _WORD = re.compile(r"[A-Za-z]+")
+WORD_CACHE = 16_384  # words whose one-word lookup is remembered: the frequent ones, not every word ever asked
 
 
 def syllable_key(token: str) -> str | None:
@@ -35,7 +38,7 @@ class NameNormalizer:
 
     def __init__(self, canonical: dict[str, str]) -> None:
         self.canonical = canonical  # key ("sunwu") → the corpus's most common hyphenated spelling
-        self._single: dict[str, str | None] = {}  # one word → its canonical name, or None
+        self._single: LRU[str, str | None] = LRU(WORD_CACHE)  # one word → its canonical name, or None
 
     @classmethod
     def learn(cls, texts: Iterable[str]) -> NameNormalizer:
@@ -81,11 +84,13 @@ class NameNormalizer:
                 key = _pair_key(a.group(), b.group())
                 if key in self.canonical:
                     return self.canonical[key], 1
-        word = a.group()
-        if word not in self._single:  # memoised: every split of every word is slow, and words repeat
-            keys = (_pair_key(word[:cut], word[cut:]) for cut in range(1, len(word)))  # "seonwoo", "Sunwoo"
-            self._single[word] = next((self.canonical[k] for k in keys if k in self.canonical), None)
-        return self._single[word], 0
+        # Memoised: every split of every word is slow, and words repeat.
+        return self._single.get_or_compute(a.group(), self._one_word), 0
+
+    def _one_word(self, word: str) -> str | None:
+        """The canonical name written as one word ("seonwoo", "Sunwoo"), or None."""
+        keys = (_pair_key(word[:cut], word[cut:]) for cut in range(1, len(word)))
+        return next((self.canonical[k] for k in keys if k in self.canonical), None)
 
     def to_dict(self) -> dict[str, str]:
         return dict(self.canonical)

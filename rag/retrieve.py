@@ -13,12 +13,14 @@ from rag.chunking import Chunk, split_sentences
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.lexical import BM25, STOPWORDS, tokenize
+from rag.lru import LRU
 from rag.store import Index
 from rag.vocabulary import Bridge, SoftMatcher, words
 
 EXACT_BELOW = 20_000  # rows per language scored exhaustively; above, FAISS picks candidates
 CANDIDATES = 200
-WORD_CACHE = 200_000  # word vectors kept (corpus words plus words of past questions)
+WORD_CACHE = 4096  # vectors of past questions' words kept besides the corpus words' (8 MB at 512 dimensions)
+ENTITY_CACHE = 4096  # passages whose name and number terms are kept
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,9 @@ class Retriever:
         self._sentence_range = {int(c): (int(a), int(b)) for c, a, b in zip(
             self._sentence_chunks, self._sentence_starts, np.r_[self._sentence_starts[1:], len(owner)], strict=True)}
         self._row = {(c.source, c.start): i for i, c in enumerate(index.chunks)}
-        self._entities: dict[tuple[int, str], frozenset[str]] = {}
-        # Corpus words already have vectors in the index; words of past questions join them.
+        self._entities: LRU[tuple[int, str], frozenset[str]] = LRU(ENTITY_CACHE)
+        self._question_words: LRU[str, np.ndarray] = LRU(WORD_CACHE)  # bounded: new words come with every question
+        # Corpus words already have vectors in the index (fixed); words of past questions go to the LRU.
         self._word_vectors: dict[str, np.ndarray] = {
             w: v for lang in index.vocabulary for w, v in zip(index.vocabulary[lang], index.vocabulary_vectors[lang],
                                                              strict=True)}
@@ -108,13 +111,15 @@ class Retriever:
         """
         query = self.index.names.normalize(question)
         query_words = list(dict.fromkeys(words(query)))
-        new_words = [w for w in query_words if w not in self._word_vectors]
+        known = {w: v for w in query_words
+                 if (v := self._word_vectors.get(w)) is not None or (v := self._question_words.get(w)) is not None}
+        new_words = [w for w in query_words if w not in known]
         embedded = self.embed([self._without_common_words(query), *new_words])  # the one model call
         vector = embedded[0]
         fresh = dict(zip(new_words, embedded[1:], strict=True))
-        if len(self._word_vectors) < WORD_CACHE:
-            self._word_vectors.update(fresh)
-        word_vectors = {w: fresh[w] if w in fresh else self._word_vectors[w] for w in query_words}
+        for word, word_vector in fresh.items():
+            self._question_words.put(word, word_vector)
+        word_vectors = {w: known[w] if w in known else fresh[w] for w in query_words}
         dense_all = self._dense_scores(vector)
         soft_query = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(-1, len(vector))
         if self.settings.soft_weight <= 0:
@@ -152,12 +157,13 @@ class Retriever:
 
     def _entity_terms(self, chunk: Chunk, lang: str, known: dict[str, float]) -> dict[str, float]:
         """Name and number tokens of a passage that also occur in lang's passages, minus the query's."""
-        key = (self._row[(chunk.source, chunk.start)], lang)
-        if key not in self._entities:
+        def terms(key: tuple[int, str]) -> frozenset[str]:
             text = self.index.names.normalize(chunk.text)
             entities = " ".join(re.findall(r"\b(?:[A-Z][\w’'-]*|\d[\d.,]*)", text))
-            self._entities[key] = frozenset(t for t in tokenize(entities, lang) if self._bm25[lang].knows(t))
-        return {t: 1.0 for t in self._entities[key] if t not in known}
+            return frozenset(t for t in tokenize(entities, lang) if self._bm25[lang].knows(t))
+
+        found = self._entities.get_or_compute((self._row[(chunk.source, chunk.start)], lang), terms)
+        return {t: 1.0 for t in found if t not in known}
 
     def _without_common_words(self, query: str) -> str:
         """Drop words found in most passages (the show's title): they pull every query to every passage."""

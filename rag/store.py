@@ -1,20 +1,14 @@
 """Store: the index folder on disk — manifest.json, passages as JSON lines, FAISS files; no pickle.
 
-Writes are atomic (a new data-* folder, then one rename of manifest.json) and serialised by a lock
-file; loading validates every file and never executes anything stored in them.
+Writes (rag.writer) are atomic: a new data-* folder, then one rename of manifest.json, serialised by a
+lock file. Loading checks every file's size and hash against the manifest before parsing it, never
+follows a symlink out of the index folder, and never executes anything stored in the files.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +16,29 @@ import numpy as np
 
 from rag import ann
 from rag.chunking import Chunk, split_sentences
-from rag.errors import IndexCorruptError, IndexNotFoundError
+from rag.errors import IndexCorruptError
+from rag.files import ChecksumError, Folder, read_bytes, read_faiss
+from rag.manifest import (
+    ANN,
+    DATA_NAME,
+    FORMAT_VERSION,
+    MANIFEST,
+    PASSAGES,
+    SENTENCE_VECTORS,
+    VECTORS,
+    VOCABULARY,
+    VOCABULARY_VECTORS,
+    describe,
+    model_to_load,
+    read_manifest,
+)
 from rag.names import NameNormalizer
+from rag.writer import LOCK, build_lock, remove_leftovers, write_index_files
 
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-PASSAGES = "passages.jsonl"
-VECTORS = "vectors.faiss"
-SENTENCE_VECTORS = "sentences.faiss"
-VOCABULARY = "vocabulary.json"
-VOCABULARY_VECTORS = "vocabulary.faiss"
-LOCK = ".build.lock"  # held while a build writes or cleans up: one writer per index folder
-DATA_NAME = re.compile(r"data-[A-Za-z0-9_-]+")  # the only folder names a manifest may point to
-ANN = "ann.faiss"
+# Re-exported: rag.store is where the rest of the package finds the index on disk.
+__all__ = ["ANN", "DATA_NAME", "FORMAT_VERSION", "LOCK", "MANIFEST", "PASSAGES", "SENTENCE_VECTORS", "VECTORS",
+           "VOCABULARY", "VOCABULARY_VECTORS", "Index", "build_lock", "load_index", "model_to_load",
+           "read_manifest", "remove_leftovers", "write_index_files"]
 
 
 @dataclass
@@ -78,101 +82,14 @@ def _sentence_owner(chunks: list[Chunk]) -> np.ndarray:
     return np.array([row for row, c in enumerate(chunks) for _ in split_sentences(c.text)], dtype=np.int64)
 
 
-def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], vectors: np.ndarray,
-           sentence_vectors: np.ndarray, vocabulary: dict[str, list[str]], vocab_vectors: np.ndarray) -> None:
-    """Write data into a fresh folder, then switch manifest.json to it in one atomic rename.
-
-    A build killed at any moment leaves the previous manifest, and the data it names, intact.
-    """
-    import faiss
-
-    index_dir.mkdir(parents=True, exist_ok=True)
-    data = f"data-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    folder = index_dir / data
-    folder.mkdir()
-    with open(folder / PASSAGES, "w", encoding="utf-8") as f:
-        for chunk in chunks:
-            f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-    exact = faiss.IndexFlatIP(vectors.shape[1])  # the exact vectors, read back as a matrix
-    exact.add(vectors)
-    faiss.write_index(exact, str(folder / VECTORS))
-    del exact
-    if ann.ann_plan(len(vectors)) is not None:
-        faiss.write_index(ann.make_faiss(vectors), str(folder / ANN))
-    for name, matrix in ((SENTENCE_VECTORS, sentence_vectors), (VOCABULARY_VECTORS, vocab_vectors)):
-        flat = faiss.IndexFlatIP(vectors.shape[1])  # read back as a matrix
-        flat.add(np.ascontiguousarray(matrix, dtype=np.float32))
-        faiss.write_index(flat, str(folder / name))
-    (folder / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
-    manifest = {**manifest, "data": data}
-    tmp = index_dir / f".{MANIFEST}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, index_dir / MANIFEST)
-    remove_leftovers(index_dir, data)
-
-
-@contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index folder's write lock (the OS releases it when a killed build's process dies)."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: builds are not serialised, run one `rag index` at a time
-        yield
-        return
-    with open(index_dir / LOCK, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def remove_leftovers(index_dir: Path, keep: str) -> None:
-    """Delete every data folder but keep, and temporary manifests: what builds killed part-way leave.
-
-    Call with the build lock held, so no running build's files are taken.
-    """
-    for old in index_dir.glob("data-*"):
-        if old.name != keep:
-            shutil.rmtree(old, ignore_errors=True)
-    for tmp in index_dir.glob(f".{MANIFEST}.*.tmp"):
-        tmp.unlink(missing_ok=True)
-
-
-def read_manifest(index_dir: Path) -> dict[str, Any]:
-    """Read and check manifest.json. Raises IndexNotFoundError or IndexCorruptError."""
-    path = index_dir / MANIFEST
-    if not path.is_file():
-        raise IndexNotFoundError(f"no index in {index_dir}: run `rag index` to build it")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}): rebuild with `rag index --force`") from None
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        found = manifest.get("format_version") if isinstance(manifest, dict) else None
-        raise IndexCorruptError(f"index in {index_dir} has format version {found}, this program reads "
-                                f"{FORMAT_VERSION}: rebuild with `rag index --force`")
-    kinds = {"model": str, "dim": int, "data": str, "files": dict, "passages": int, "chunking": dict,
-             "languages": dict}
-    for key, kind in kinds.items():
-        if key not in manifest:
-            raise IndexCorruptError(f"{path} lacks {key!r}: rebuild with `rag index --force`")
-        if not isinstance(manifest[key], kind):
-            raise IndexCorruptError(f"{path} has a {type(manifest[key]).__name__} for {key!r}, not a "
-                                    f"{kind.__name__}: rebuild with `rag index --force`")
-    if not DATA_NAME.fullmatch(manifest["data"]):  # e.g. "../../etc": never read outside the index folder
-        raise IndexCorruptError(f"{path} names {manifest['data'][:80]!r} as its data, not a data-* folder "
-                                f"of {index_dir}: rebuild with `rag index --force`")
-    return manifest
-
-
 def load_index(index_dir: Path) -> Index:
     """Load an index; never executes anything stored in it.
 
     Raises:
         IndexNotFoundError: no manifest.
-        IndexCorruptError: missing, truncated or inconsistent files, or another format version.
+        IndexStaleError: written by an older version of this program.
+        IndexCorruptError: missing, symlinked, truncated, altered (checksums) or inconsistent files, or a
+            newer format version.
     """
     for attempt in range(3):
         manifest = read_manifest(index_dir)
@@ -186,27 +103,31 @@ def load_index(index_dir: Path) -> Index:
 
 
 def _load_data(index_dir: Path, manifest: dict[str, Any]) -> Index:
-    """Load the data folder a checked manifest names."""
-    import faiss
-
-    folder = index_dir / manifest["data"]
+    """Load the data folder a checked manifest names: every file's size and hash checked before it is parsed."""
+    sums = manifest["checksums"]
     broken = f"index in {index_dir} is damaged ({{}}): rebuild with `rag index --force`"
+    mmap = manifest["passages"] > ann.APPROXIMATE_ABOVE  # large: map the vector files, do not read them
     try:
-        lines = (folder / PASSAGES).read_text(encoding="utf-8").splitlines()
-        rows = [json.loads(line) for line in lines]
-        chunks = [Chunk(str(r["source"]), int(r["start"]), int(r["end"]), str(r["lang"]), str(r["text"]),
-                        str(r["heading"]), int(r["line_start"]), int(r["line_end"])) for r in rows]
-        mmap = faiss.IO_FLAG_MMAP_IFC if manifest["passages"] > ann.APPROXIMATE_ABOVE else 0  # large: map, not read
-        vec_index = faiss.read_index(str(folder / VECTORS), mmap)
-        approximate = faiss.read_index(str(folder / ANN), mmap) if manifest.get("nprobe") else None
-        sent_index = faiss.read_index(str(folder / SENTENCE_VECTORS))
-        vocab_index = faiss.read_index(str(folder / VOCABULARY_VECTORS))
-        vocabulary = json.loads((folder / VOCABULARY).read_text(encoding="utf-8"))
+        with Folder(index_dir / manifest["data"]) as folder:  # refused if it is a symlink
+            lines = read_bytes(folder, PASSAGES, sums[PASSAGES], sums[PASSAGES]["size"]).decode().splitlines()
+            rows = [json.loads(line) for line in lines]
+            chunks = [Chunk(str(r["source"]), int(r["start"]), int(r["end"]), str(r["lang"]), str(r["text"]),
+                            str(r["heading"]), int(r["line_start"]), int(r["line_end"])) for r in rows]
+            vec_index = read_faiss(folder, VECTORS, sums[VECTORS], mmap)
+            approximate = read_faiss(folder, ANN, sums[ANN], mmap) if manifest.get("nprobe") else None
+            sent_index = read_faiss(folder, SENTENCE_VECTORS, sums[SENTENCE_VECTORS])
+            vocab_index = read_faiss(folder, VOCABULARY_VECTORS, sums[VOCABULARY_VECTORS])
+            vocabulary = json.loads(read_bytes(folder, VOCABULARY, sums[VOCABULARY], sums[VOCABULARY]["size"]))
         if not isinstance(vocabulary, dict) or not vocabulary or not all(
                 isinstance(v, list) and all(isinstance(w, str) for w in v) for v in vocabulary.values()):
             raise ValueError("vocabulary.json is not a language → words map")
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError, OverflowError) as exc:
-        raise IndexCorruptError(broken.format(f"{type(exc).__name__}: {str(exc)[:120]}")) from None
+    except ChecksumError as exc:
+        raise IndexCorruptError(broken.format(exc)) from None
+    except OSError as exc:
+        name = Path(exc.filename or manifest["data"]).name
+        raise IndexCorruptError(broken.format(f"{name} {describe(exc)}")) from None
+    except (ValueError, KeyError, TypeError, RuntimeError, OverflowError, RecursionError) as exc:
+        raise IndexCorruptError(broken.format(f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}")) from None
     if len(chunks) != manifest["passages"] or vec_index.ntotal != len(chunks) or vec_index.d != manifest["dim"]:
         raise IndexCorruptError(broken.format("passage and vector counts disagree"))
     names = NameNormalizer.learn(c.text for c in chunks)

@@ -88,14 +88,14 @@ def test_unreadable_file_is_skipped(tmp_path: Path, caplog: pytest.LogCaptureFix
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "locked.txt").write_text("text nobody may read", encoding="utf-8")
     (tmp_path / "open.txt").write_text("A readable paragraph about the drama series.", encoding="utf-8")
-    real_read = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:  # root can read anything, so simulate chmod 000
-        if self.name == "locked.txt":
+    def open_(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if Path(str(path)).name == "locked.txt":  # root can read anything, so simulate chmod 000
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_)
     with caplog.at_level(logging.WARNING, logger="rag"):
         docs = load_corpus(tmp_path)
     assert [d.source for d in docs] == ["open.txt"]

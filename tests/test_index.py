@@ -104,7 +104,8 @@ def test_damaged_index_is_reported(settings, damage) -> None:  # type: ignore[no
         load_index(settings.index_dir)
 
 
-@pytest.mark.parametrize("manifest", ["{not json", '{"format_version": 999}', "[]", '{"format_version": 1}'])
+@pytest.mark.parametrize("manifest", ["{not json", '{"format_version": 999}', "[]",
+                                      f'{{"format_version": {FORMAT_VERSION}}}'])
 def test_bad_manifest_is_reported(tmp_path: Path, manifest: str) -> None:
     (tmp_path / MANIFEST).write_text(manifest, encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="rag index"):

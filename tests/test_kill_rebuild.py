@@ -158,7 +158,7 @@ def test_build_killed_part_way(big: Big, tmp_path: Path, when: str, fraction: fl
 KILL_AT_SWITCH = """
 import os, signal, sys
 from rag.cli import main
-os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)  # die at the manifest switch
+os.replace = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)  # die at the manifest switch
 sys.exit(main(sys.argv[1:]))
 """
 

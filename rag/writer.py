@@ -1,0 +1,152 @@
+"""Writer: a new index version written beside the old one and switched in atomically, one build at a time.
+
+Only what this program made is ever removed; a write that fails (disk full, read-only folder) removes
+its own partial files, leaves the previous index as it was, and raises IndexWriteError.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag import ann
+from rag.chunking import Chunk
+from rag.errors import IndexWriteError
+from rag.files import Folder, write_faiss, write_new
+from rag.manifest import (
+    ANN,
+    DATA_FILES,
+    MANIFEST,
+    PASSAGES,
+    SENTENCE_VECTORS,
+    VECTORS,
+    VOCABULARY,
+    VOCABULARY_VECTORS,
+)
+
+LOCK = ".build.lock"  # held while a build writes or cleans up: one writer per index folder
+BUILT_NAME = re.compile(r"data-\d{8}T\d{6}-[0-9a-f]{6}")  # the names write_index_files gives its folders
+_TMP_MANIFEST = re.compile(re.escape(f".{MANIFEST}.") + r"\d+\.tmp")
+_OURS = {*DATA_FILES, ANN}  # a data folder holding anything else was not made by us: never removed
+
+
+def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], vectors: np.ndarray,
+           sentence_vectors: np.ndarray, vocabulary: dict[str, list[str]], vocab_vectors: np.ndarray) -> None:
+    """Write data into a fresh folder, then switch manifest.json to it in one atomic rename.
+
+    A build killed at any moment leaves the previous manifest, and the data it names, intact; one that
+    fails to write (disk full, read-only) removes what it wrote and raises IndexWriteError.
+    """
+    import faiss
+
+    data = f"data-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    tmp = f".{MANIFEST}.{os.getpid()}.tmp"
+    try:
+        (index_dir / data).mkdir()
+        checksums = {}
+        with Folder(index_dir / data) as folder:
+            checksums[PASSAGES] = write_new(folder, PASSAGES, lambda write: [
+                write((json.dumps(asdict(chunk), ensure_ascii=False) + "\n").encode()) for chunk in chunks])
+            exact = faiss.IndexFlatIP(vectors.shape[1])  # the exact vectors, read back as a matrix
+            exact.add(vectors)
+            checksums[VECTORS] = write_faiss(folder, VECTORS, exact)
+            del exact
+            if ann.ann_plan(len(vectors)) is not None:
+                checksums[ANN] = write_faiss(folder, ANN, ann.make_faiss(vectors))
+            for name, matrix in ((SENTENCE_VECTORS, sentence_vectors), (VOCABULARY_VECTORS, vocab_vectors)):
+                flat = faiss.IndexFlatIP(vectors.shape[1])  # read back as a matrix
+                flat.add(np.ascontiguousarray(matrix, dtype=np.float32))
+                checksums[name] = write_faiss(folder, name, flat)
+            checksums[VOCABULARY] = write_new(folder, VOCABULARY, json.dumps(vocabulary, ensure_ascii=False).encode())
+        text = json.dumps({**manifest, "data": data, "checksums": checksums}, indent=2, ensure_ascii=False)
+        with Folder(index_dir, follow=True) as top:
+            top.unlink(tmp)  # left by a killed build whose process id was ours
+            write_new(top, tmp, text.encode())
+            top.replace(tmp, MANIFEST)
+    except OSError as exc:
+        shutil.rmtree(index_dir / data, ignore_errors=True)  # the partial data; frees what a full disk took
+        with suppress(OSError), Folder(index_dir, follow=True) as top:
+            top.unlink(tmp)
+        raise _write_error(index_dir, exc) from None
+    remove_leftovers(index_dir, data)
+
+
+def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
+    """One line naming the folder, the cause and what to do."""
+    name = Path(exc.filename or "").name or "a file"
+    causes = {errno.ENOSPC: ("the disk is full", "free disk space"),
+              errno.EROFS: ("the file system is read-only", "make it writable or pick another folder with --index"),
+              errno.EACCES: ("permission denied", "make the folder writable or pick another with --index"),
+              errno.ELOOP: (f"{name} is a symbolic link (never followed)", f"remove the link {name}")}
+    causes[errno.EPERM] = causes[errno.EACCES]
+    if hasattr(errno, "EDQUOT"):
+        causes[errno.EDQUOT] = ("the disk quota is used up", "free disk space")
+    cause, advice = causes.get(exc.errno or 0, (exc.strerror or str(exc), "check the folder"))
+    return IndexWriteError(f"cannot write the index in {index_dir}: {cause}; any index already there is unchanged: "
+                           f"{advice}, then run `rag index` again")
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index folder's write lock (the OS releases it when a killed build's process dies).
+
+    Raises:
+        IndexWriteError: the folder or its lock file cannot be created (read-only, full, a symlink).
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: builds are not serialised, run one `rag index` at a time
+        fcntl = None  # type: ignore[assignment]
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        with Folder(index_dir, follow=True) as top:
+            handle = top.open(LOCK, os.O_RDWR | os.O_CREAT) if fcntl else None
+    except OSError as exc:
+        raise _write_error(index_dir, exc) from None
+    if handle is None:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        os.close(handle)
+
+
+def remove_leftovers(index_dir: Path, keep: str) -> None:
+    """Delete the data folders of earlier builds, and what builds killed part-way left behind.
+
+    Only folders this program made are removed: named as write_index_files names them and holding
+    nothing but index files (a user's data-analysis/ stays, and so does a data folder someone put a file
+    of their own in). Call with the build lock held, so no running build's files are taken.
+
+    Args:
+        index_dir: the index folder.
+        keep: the data folder the manifest names now.
+    """
+    with suppress(OSError):  # tidying up is best effort: a folder we cannot list or change keeps its files
+        for old in index_dir.iterdir():
+            if old.name == keep or not BUILT_NAME.fullmatch(old.name) or old.is_symlink() or not old.is_dir():
+                continue
+            with suppress(OSError):
+                if {p.name for p in old.iterdir()} <= _OURS:
+                    shutil.rmtree(old, ignore_errors=True)
+        for tmp in index_dir.iterdir():
+            if _TMP_MANIFEST.fullmatch(tmp.name) and not tmp.is_dir():
+                with suppress(OSError):
+                    tmp.unlink()
