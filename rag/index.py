@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from rag.ann import search_plan
-from rag.chunking import Chunk, chunk_documents, split_sentences
+from rag.chunking import Chunk, chunk_documents
 from rag.config import Settings
 from rag.corpus import load_corpus
 from rag.embedding import Embedder, load_embedder
@@ -29,6 +29,7 @@ from rag.store import (
     remove_leftovers,
     write_index_files,
 )
+from rag.text import split_sentences
 from rag.vocabulary import corpus_vocabulary
 
 
@@ -194,7 +195,7 @@ def _cached_vectors(index: Index, names: NameNormalizer | _Memo) -> dict[str, np
 
 
 # The modules whose code shapes what an index stores: passages, sentences, names, words, vectors.
-PIPELINE_MODULES = ("cleaning", "corpus", "language", "chunking", "names", "vocabulary", "embedding")
+PIPELINE_MODULES = ("cleaning", "corpus", "language", "chunking", "text", "names", "vocabulary", "embedding")
 
 
 @lru_cache(maxsize=1)

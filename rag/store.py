@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from rag import ann
-from rag.chunking import Chunk, split_sentences
+from rag.chunking import Chunk
 from rag.errors import IndexCorruptError, IndexNotFoundError
 from rag.names import NameNormalizer
+from rag.text import split_sentences
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
