@@ -63,8 +63,8 @@ def _passage_card(number: int, passage: Passage) -> str:
     """One cited passage as a list item: citation number, source, lines, score, then the highlighted text."""
     meta = (f"<b>[{number}]</b> {html.escape(passage.source)} · {_lines(passage)} · "
             f"score {passage.score:.2f}")
-    body = f'<p style="{TEXT};margin:0">{_highlighted(passage)}</p>'
-    return f'<li style="{CARD}"><p style="{META}">{meta}</p>{body}</li>'
+    body = f'<div style="{TEXT}">{_highlighted(passage)}</div>'
+    return f'<li style="{CARD}"><div style="{META}">{meta}</div>{body}</li>'
 
 
 def format_sources(answer: Answer, languages: list[str] | None = None) -> str:

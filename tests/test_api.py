@@ -158,3 +158,16 @@ def test_mcp_client_gets_cited_passages_in_both_languages(server: str) -> None:
     assert answer["lang"] == "de" and {p["lang"] for p in answer["passages"]} == {"en", "de"}
     assert all({"source", "start", "end", "line_start", "highlight"} <= set(p) for p in answer["passages"])
     assert "must be text" in refused or "is not of type 'string'" in refused  # the MCP layer checks types too
+
+
+@pytest.mark.parametrize(("auth", "mcp"), [(None, True), (("user", "pw"), False)])
+def test_mcp_is_served_only_without_auth(hashing_assistant: Assistant, monkeypatch: pytest.MonkeyPatch,
+                                         auth: tuple[str, str] | None, mcp: bool) -> None:
+    import gradio as gr
+
+    import rag.ui
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: calls.append(kwargs))
+    rag.ui.launch(hashing_assistant, auth=auth)
+    assert calls[-1]["mcp_server"] is mcp  # Gradio's MCP route asks for no login
