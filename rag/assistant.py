@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rag.answer import Answer, compose
 from rag.config import Settings
@@ -13,12 +16,30 @@ from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexNotFoundError, IndexStaleError, InvalidQuestionError, ModelError
 from rag.index import build_index, check_fresh
 from rag.language import detect_among
+from rag.live import LiveIndex
 from rag.retrieve import Retriever
 from rag.store import Index, load_index, model_to_load
 
 log = logging.getLogger("rag")
 
 MAX_QUESTION_CHARS = 2000
+MAX_K = 50
+MAX_HISTORY = 20  # earlier questions kept for a follow-up; more is refused, not cut, so nothing is silently lost
+MAX_LANGUAGES = 10
+LANGUAGE_NAMES = {"en": {"en": "English", "de": "German"}, "de": {"en": "Englisch", "de": "Deutsch"}}
+ONLY_ELSEWHERE = {
+    "en": "No {shown} passage answers this, but the {hidden} sources do: add {hidden} to the languages shown.",
+    "de": "Keine Textstelle auf {shown} beantwortet das, aber die Quellen auf {hidden}: "
+          "wählen Sie auch {hidden} aus.",
+}
+
+
+def _only_elsewhere(lang: str, shown: list[str], hidden: list[str]) -> str:
+    """The answer text when only languages the user did not choose hold an answer."""
+    lang = lang if lang in ONLY_ELSEWHERE else "en"
+    names = LANGUAGE_NAMES[lang]
+    return ONLY_ELSEWHERE[lang].format(shown="/".join(names.get(x, x) for x in shown),
+                                       hidden="/".join(names.get(x, x) for x in hidden))
 
 
 def clean_question(question: object) -> str:
@@ -44,17 +65,82 @@ def clean_question(question: object) -> str:
     return text
 
 
-class Assistant:
-    """Answers questions from one loaded index. Load once and share: ask() is thread-safe."""
+def check_k(k: Any, upper: int = MAX_K) -> int:
+    """Validate a passages-per-language count: a whole number from 1 to upper (3.0 is 3; NaN, True, "3" are not).
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
-        self.index, self.settings = index, settings
-        if embedder.dim and embedder.dim != index.vectors.shape[1]:  # else every question fails in numpy
-            raise IndexStaleError(
-                f"index in {index.path} holds {index.vectors.shape[1]}-dimensional vectors (model "
-                f"{index.manifest['model']!r}), but the model loaded gives {embedder.dim}: it was built with "
-                f"another model; rebuild it with `rag index --force`")
-        self.retriever = Retriever(index, embedder, settings)
+    Raises:
+        InvalidQuestionError: anything else.
+    """
+    if isinstance(k, float) and math.isfinite(k) and k.is_integer():
+        k = int(k)
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= upper:
+        shown = repr(k) if isinstance(k, int | float) else f"a {type(k).__name__}"
+        raise InvalidQuestionError(f"k must be a whole number from 1 to {upper}, not {shown[:40]}")
+    return k
+
+
+def check_languages(languages: Any, known: list[str]) -> list[str] | None:
+    """Validate a languages option: None (all) or a non-empty list of the index's language codes.
+
+    Raises:
+        InvalidQuestionError: not a list of strings, empty, or naming a language the index lacks.
+    """
+    if languages is None:
+        return None
+    if not isinstance(languages, list | tuple) or len(languages) > MAX_LANGUAGES or not all(
+            isinstance(lang, str) for lang in languages):
+        raise InvalidQuestionError(f"languages must be a list of language codes such as {known}")
+    if not languages:
+        raise InvalidQuestionError(f"choose at least one language of {known}")
+    unknown = [lang for lang in languages if lang not in known]
+    if unknown:
+        raise InvalidQuestionError(f"unknown language {unknown[0][:20]!r}: choose from {known}")
+    return list(dict.fromkeys(languages))
+
+
+def check_history(history: Any) -> list[str]:
+    """Validate the earlier questions of a conversation: a list of at most MAX_HISTORY question strings.
+
+    Returns:
+        The questions, oldest first, each cleaned like a question.
+
+    Raises:
+        InvalidQuestionError: not a list of strings, too long, or an earlier question that is invalid.
+    """
+    if history is None:
+        return []
+    if not isinstance(history, list | tuple):
+        raise InvalidQuestionError(f"history must be a list of earlier questions, not a {type(history).__name__}")
+    if len(history) > MAX_HISTORY:
+        raise InvalidQuestionError(f"history holds {len(history)} questions; send at most the last {MAX_HISTORY}")
+    out = []
+    for n, earlier in enumerate(history, start=1):
+        try:
+            out.append(clean_question(earlier))
+        except InvalidQuestionError as exc:
+            raise InvalidQuestionError(f"history item {n}: {exc}") from None
+    return out
+
+
+class Assistant:
+    """Answers questions from one loaded index. Load once and share: ask() is thread-safe.
+
+    A rebuilt index (its manifest replaced) is loaded and switched to between questions (rag.live).
+    """
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, live: bool = True) -> None:
+        self.settings = settings
+        self._live = LiveIndex(index, embedder, settings, live)
+
+    @property
+    def index(self) -> Index:
+        """The index answering now."""
+        return self._live.current(check=False).index
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retriever answering now."""
+        return self._live.current(check=False).retriever
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, settings: Settings | None = None,
@@ -93,25 +179,37 @@ class Assistant:
     def languages(self) -> list[str]:
         return self.retriever.languages
 
-    def ask(self, question: str, k: int = 3, languages: list[str] | None = None) -> Answer:
+    def ask(self, question: str, k: int = 3, languages: Sequence[str] | None = None,
+            history: Sequence[str] | None = None) -> Answer:
         """Answer a question with up to k passages per language.
 
         Args:
             question: in English or German (other languages work as far as the model knows them).
             k: passages per language, 1 to 50.
-            languages: only search these languages (default: all in the index).
+            languages: only show passages of these languages (default: all in the index). The question
+                is always understood from every language: this filters what is returned, nothing else.
+            history: the conversation's earlier questions, oldest first (at most MAX_HISTORY).
 
         Returns:
             The Answer; its passages are empty when the sources hold nothing relevant.
 
         Raises:
-            InvalidQuestionError: empty, too long, or not text; k out of range.
+            InvalidQuestionError: empty, too long, or not text; k out of range; bad languages or history.
         """
         text = clean_question(question)
-        if not isinstance(k, int) or not 1 <= k <= 50:
-            raise InvalidQuestionError(f"k must be a whole number from 1 to 50, not {k!r}")
-        lang = detect_among(text, self.languages, default="en")
-        hits = self.retriever.search(text, k, languages, lang=lang)
+        k = check_k(k)
+        earlier = check_history(history)
+        serving = self._live.current()  # one index for the whole question, even if a rebuild lands meanwhile
+        shown = check_languages(languages, serving.retriever.languages)
+        lang = detect_among(text, serving.retriever.languages, default="en")
+        # Follow-up questions (issue 11, item 1) plug in here: `earlier` is validated and not used yet.
+        del earlier
+        hits = serving.retriever.search(text, k, None, lang=lang)  # every language: the same relevance decision
+        if shown is not None:
+            hidden = sorted(other for other, found in hits.items() if found and other not in shown)
+            hits = {other: found for other, found in hits.items() if other in shown}
+            if hidden and not any(hits.values()):  # answerable, only not in the languages chosen
+                return Answer(text, _only_elsewhere(lang, shown, hidden), [], lang)
         return compose(text, lang, hits)
 
 
@@ -135,14 +233,17 @@ def default_assistant(settings: Settings | None = None) -> Assistant:
         return _default
 
 
-def ask(question: str, k: int = 3) -> Answer:
+def ask(question: str, k: int = 3, languages: Sequence[str] | None = None,
+        history: Sequence[str] | None = None) -> Answer:
     """Answer a question from the default index (see Settings), building it if it is missing.
 
     Args:
         question: in English or German.
         k: passages per language.
+        languages: only show passages of these languages (default: all).
+        history: the conversation's earlier questions, oldest first.
 
     Returns:
         The Answer.
     """
-    return default_assistant().ask(question, k=k)
+    return default_assistant().ask(question, k=k, languages=languages, history=history)

@@ -6,13 +6,15 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from rag.corpus import Document, collapse
+from rag.text import sentence_spans, split_sentences
 
-SEPARATORS = ["\n\n", "\n", ". ", "! ", "? ", "; ", ", ", " ", ""]
-# A sentence ends at . ! ? … (plus closing quotes) followed by a space, except after short
-# abbreviations such as "Mr." or "Dr.", and not before a dash or a lower-case word (“…” — Eun-soo).
-_SENTENCE_END = re.compile(r"(?<!\b[A-Z][a-z])(?<!\b[A-Z])[.!?…]+[\"'”“»)\]]*\s+(?![—–a-z])")
+# Passages are whole sentences (rag.text) packed up to the size; only a sentence longer than that
+# is cut, at these separators (LangChain's RecursiveCharacterTextSplitter).
+SEPARATORS = ["\n\n", "\n", "; ", ", ", " ", ""]
+__all__ = ["Chunk", "chunk_documents", "split_sentences"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def chunk_documents(docs: Iterable[Document], chunk_size: int, chunk_overlap: in
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
         separators=SEPARATORS,
-        keep_separator="end",  # sentence punctuation stays with its sentence
+        keep_separator="end",  # punctuation stays with its clause
         strip_whitespace=True,
     )
     chunks = []
@@ -58,8 +60,7 @@ def chunk_documents(docs: Iterable[Document], chunk_size: int, chunk_overlap: in
         lines = LineTable(doc.raw)  # one pass per file: counting from the file start per chunk was quadratic
         for block in doc.blocks:
             raw = doc.raw[block.start : block.end]
-            pieces = [raw] if len(raw) <= chunk_size else splitter.split_text(raw)
-            for start, end in _locate(raw, pieces):
+            for start, end in _pieces(raw, splitter, chunk_size, chunk_overlap):
                 a, b = block.start + start, block.start + end
                 chunks.append(Chunk(doc.source, a, b, block.lang, collapse(doc.raw[a:b]), block.heading,
                                     lines.line(a), lines.line(b)))
@@ -90,11 +91,26 @@ def _locate(raw: str, pieces: list[str]) -> Iterator[tuple[int, int]]:
         cursor = pos + 1
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split passage text into sentences; every non-space character ends up in exactly one."""
-    out, pos = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        out.append(text[pos : match.end()].strip())
-        pos = match.end()
-    out.append(text[pos:].strip())
-    return [s for s in out if s] or [text]
+def _pieces(raw: str, splitter: Any, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Spans of raw: consecutive sentences packed up to size characters (sharing up to overlap)."""
+    if len(raw) <= size:
+        return [(0, len(raw))]
+    units: list[tuple[int, int]] = []
+    for start, end in sentence_spans(raw):
+        if end - start <= size:
+            units.append((start, end))
+        else:  # one overlong sentence: cut at clauses, then words
+            sentence = raw[start:end]
+            units.extend((start + a, start + b) for a, b in _locate(sentence, splitter.split_text(sentence)))
+    out, first = [], 0
+    while first < len(units):
+        last = first
+        while last + 1 < len(units) and units[last + 1][1] - units[first][0] <= size:
+            last += 1
+        out.append((units[first][0], units[last][1]))
+        following = last + 1
+        # Overlap: start the next piece with this one's last sentences that fit in overlap characters.
+        while following - 1 > first and units[last][1] - units[following - 1][0] <= overlap:
+            following -= 1
+        first = following
+    return out

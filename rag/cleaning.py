@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag.language import detect_language
+from rag.text import sentence_spans
 
 log = logging.getLogger("rag")
 
@@ -24,7 +25,6 @@ _AD_SENTENCE = re.compile(
     r"online vergleichen|compare .{0,40} online|sponsored|gesponsert|affiliate",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”“»)]*\s+(?=[\"'„“‘(]?[A-ZÄÖÜ0-9])")
 _TERMINAL = tuple(".!?\"'”“»")
 _BULLETS = {"-", "–", "—", "*", "•"}
 
@@ -135,10 +135,6 @@ def _block(source: str, raw: str, start: int, end: int, lang: str, heading: str)
 
 
 def _sentences(raw: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Sentence spans inside raw[start:end], each without surrounding whitespace."""
-    pos = start
-    for match in _SENTENCE_END.finditer(raw, start, end):
-        yield pos, match.start() + len(match.group().rstrip())
-        pos = match.end()
-    if pos < end:
-        yield pos, end
+    """Sentence spans inside raw[start:end] (rag.text), each without surrounding whitespace."""
+    for a, b in sentence_spans(raw[start:end]):
+        yield start + a, start + b

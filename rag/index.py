@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from rag.ann import search_plan
-from rag.chunking import Chunk, chunk_documents, split_sentences
+from rag.chunking import Chunk, chunk_documents
 from rag.config import Settings
 from rag.corpus import load_corpus
 from rag.embedding import Embedder, load_embedder
@@ -29,6 +29,7 @@ from rag.store import (
     remove_leftovers,
     write_index_files,
 )
+from rag.text import split_sentences
 from rag.vocabulary import corpus_vocabulary
 
 

@@ -9,12 +9,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.chunking import Chunk, split_sentences
+from rag.chunking import Chunk
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.lexical import BM25, STOPWORDS, tokenize
 from rag.lru import LRU
 from rag.store import Index
+from rag.text import split_sentences
 from rag.vocabulary import Bridge, SoftMatcher, words
 
 EXACT_BELOW = 20_000  # rows per language scored exhaustively; above, FAISS picks candidates

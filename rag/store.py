@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from rag import ann
-from rag.chunking import Chunk, split_sentences
+from rag.chunking import Chunk
 from rag.errors import IndexCorruptError
 from rag.files import ChecksumError, Folder, read_bytes, read_faiss
 from rag.manifest import (
@@ -33,6 +33,7 @@ from rag.manifest import (
     read_manifest,
 )
 from rag.names import NameNormalizer
+from rag.text import split_sentences
 from rag.writer import LOCK, build_lock, remove_leftovers, write_index_files
 
 # Re-exported: rag.store is where the rest of the package finds the index on disk.

@@ -65,18 +65,33 @@ def test_german_question_cites_both_languages_and_script_stays_text(url: str,
             page.goto(url, timeout=TIMEOUT_MS)
 
             ask(page, "Wer führte Regie?", 1)
-            chat = page.locator("#chat")
-            for text in ("soundtrack1_review_en.txt", "soundtrack1_article_de.txt",
-                         "English", "Deutsch"):
-                expect(chat.get_by_text(text).first).to_be_visible(timeout=TIMEOUT_MS)
-            expect(chat.locator("mark").first).to_be_visible()
+            chat, sources = page.locator("#chat"), page.locator("#sources")
+            for text in ("soundtrack1_review_en.txt", "soundtrack1_article_de.txt"):
+                expect(sources.get_by_text(text).first).to_be_visible(timeout=TIMEOUT_MS)
+            for name in ("English", "Deutsch"):
+                expect(sources.get_by_role("heading", name=name)).to_be_visible()
+            expect(sources.get_by_text("score").first).to_be_visible()
+            expect(sources.locator("mark").first).to_be_visible()
+            # The question and the short answer stay in view; the reply is announced as words, not markup.
+            expect(chat.get_by_text("Wer führte Regie?")).to_be_in_viewport()
+            bot = chat.locator("[data-testid='bot']").last
+            expect(bot).to_be_in_viewport()
+            label = bot.get_attribute("aria-label") or ""
+            assert label.startswith("bot's message: ") and "[1]" in label
+            assert "<" not in label and "style=" not in label
             page.screenshot(path=str(shot), full_page=True)
 
+            # Clicking an example asks it.
+            page.locator("button", has_text="Who plays Seon-woo?").first.click()
+            page.locator("#chat [data-testid='bot']").nth(1).wait_for(timeout=TIMEOUT_MS)
+            expect(chat.get_by_text("Who plays Seon-woo?")).to_be_visible()
+            expect(sources.get_by_text("Who plays Seon-woo?")).to_be_visible(timeout=TIMEOUT_MS)
+
             for n, evil in enumerate(["<script>alert(1)</script>",
-                                      "<img src=x onerror=alert(1)>"], start=2):
+                                      "<img src=x onerror=alert(1)>"], start=3):
                 ask(page, evil, n)
                 expect(chat.get_by_text(evil, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
-            assert chat.locator("script, img[src='x']").count() == 0
+            assert page.locator("#chat script, #sources script, img[src='x']").count() == 0
             page.wait_for_timeout(300)  # give an injected handler the chance to fire
         finally:
             browser.close()

@@ -50,7 +50,7 @@ def rag_copy(tmp_path: Path) -> Path:
     ("lexical", '"""\na an the and', '"""\na an the also and'),  # one more stop word: another vocabulary
     ("vocabulary", r"[^\W\d_]{3,}", r"[^\W\d_]{4,}"),
     ("names", '(("eo", "u"),', '(("eo", "o"),'),
-    ("chunking", 'SEPARATORS = ["\\n\\n", "\\n", ". "', 'SEPARATORS = ["\\n\\n", ". "'),
+    ("chunking", 'SEPARATORS = ["\\n\\n", "\\n", "; "', 'SEPARATORS = ["\\n\\n", "; "'),
     ("cleaning", "", "# a comment counts: the hash is of the source\n"),
 ])
 def test_editing_an_ingestion_module_changes_the_fingerprint(rag_copy: Path, module: str, old: str,

@@ -1,16 +1,13 @@
-"""The chat page without a browser: construction, safe HTML, error messages and the /ask API."""
+"""The chat page without a browser: construction, safe HTML and plain-text replies, error messages."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import gradio as gr
 import pytest
 
 from rag.answer import Answer, Passage
 from rag.assistant import MAX_QUESTION_CHARS, Assistant
-from rag.ui import CONCURRENCY, NO_PASSAGE, create_app, format_answer, respond
-from tests.conftest import serving
+from rag.ui import CONCURRENCY, NO_PASSAGE, create_app, format_reply, format_sources, respond
 
 # gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
@@ -33,6 +30,14 @@ def reply_of(history: list[dict]) -> str:
     return history[-1]["content"]
 
 
+def chat(assistant: Assistant, question: object, messages: list[dict] | None = None,
+         k: object = 3, languages: object = None) -> tuple[list[dict], str]:
+    """One chat turn: the messages after it, and the sources panel."""
+    messages, _, sources, box = respond(assistant, question, messages or [], [], k, languages)
+    assert box == ""
+    return messages, sources
+
+
 def test_create_app_builds_with_ask_endpoint(assistant: Assistant) -> None:
     demo = create_app(assistant)
     assert isinstance(demo, gr.Blocks)
@@ -42,46 +47,56 @@ def test_create_app_builds_with_ask_endpoint(assistant: Assistant) -> None:
 
 
 @pytest.mark.parametrize("evil", XSS)
-def test_format_answer_escapes_question_and_passages(evil: str) -> None:
+def test_sources_and_reply_escape_question_and_passages(evil: str) -> None:
     text = f"Before. {evil} is the answer. After."
     cited = passage(text, highlight=f"{evil} is the answer.")
     answer = Answer(evil, f"{evil} is the answer. [1]", [cited])
-    html = format_answer(answer, ["en", "de"])
+    html = format_sources(answer, ["en", "de"])
     assert "<script" not in html and "<img" not in html
     assert "&lt;" in html and "<mark" in html
-    assert "soundtrack1_review_en.txt" in html and "lines 3–4" in html
+    assert "soundtrack1_review_en.txt" in html and "lines 3–4" in html and "score 0.50" in html
     assert NO_PASSAGE["de"] in html  # German section says it has nothing
+    reply = format_reply(answer)
+    assert "<" not in reply.replace("&lt;", "") and "[1] soundtrack1_review_en.txt, lines 3–4" in reply
 
 
-def test_format_answer_groups_by_language_with_labels() -> None:
+def test_sources_are_grouped_by_language_as_headings_and_lists() -> None:
     cited = [passage("Regie: Kim.", "de", "Regie: Kim."), passage("Directed by Kim.", "en")]
     answer = Answer("Wer führte Regie?", "Kim [1] Kim [2]", cited, lang="de")
-    html = format_answer(answer, ["en", "de"])
+    html = format_sources(answer, ["en", "de"])
     assert html.index("Deutsch") < html.index("English")  # the question's language first
-    assert "Kim<sup><b>[1]</b></sup><br>Kim<sup><b>[2]</b></sup>" in html and "<mark" in html
+    assert html.count("<h3") == 2 and html.count("<li") == 2 and "<mark" in html
+    assert 'role="region" aria-label="Sources"' in html and "Wer führte Regie?" in html
     assert NO_PASSAGE["en"] not in html
+
+
+def test_the_chat_reply_is_plain_text_for_screen_readers(assistant: Assistant) -> None:
+    messages, sources = chat(assistant, "Wer führte Regie?", languages=["en", "de"])
+    reply = reply_of(messages)
+    assert "<" not in reply and "style=" not in reply  # announced as words, not markup
+    assert "[1]" in reply and "soundtrack1_article_de.txt" in reply
+    assert "soundtrack1_review_en.txt" in sources and "<mark" in sources
 
 
 @pytest.mark.parametrize("evil", XSS)
 def test_chat_shows_a_script_question_as_text(assistant: Assistant, evil: str) -> None:
-    history, box = respond(assistant, evil, [], 3, ["en", "de"])
-    assert box == ""
-    shown = " ".join(message["content"] for message in history)
+    messages, sources = chat(assistant, evil, languages=["en", "de"])
+    shown = " ".join(message["content"] for message in messages) + sources
     assert "<script" not in shown and "<img" not in shown
-    assert history[0] == {"role": "user", "content": evil.replace("<", "&lt;").replace(">", "&gt;")}
+    assert messages[0] == {"role": "user", "content": evil.replace("<", "&lt;").replace(">", "&gt;")}
 
 
 @pytest.mark.parametrize(("question", "words"), [
     ("", "empty"), ("   \n ", "empty"), ("x" * (MAX_QUESTION_CHARS + 1), str(MAX_QUESTION_CHARS))])
 def test_invalid_question_gets_a_clear_message(assistant: Assistant, question: str,
                                                words: str) -> None:
-    history, _ = respond(assistant, question, [], 3, None)
-    assert words in reply_of(history) and "Traceback" not in reply_of(history)
+    messages, sources = chat(assistant, question)
+    assert words in reply_of(messages) and "Traceback" not in reply_of(messages) and sources == ""
 
 
 def test_no_language_ticked_gets_a_clear_message(assistant: Assistant) -> None:
-    history, _ = respond(assistant, "Who plays Seon-woo?", [], 3, [])
-    assert "at least one language" in reply_of(history)
+    messages, _ = chat(assistant, "Who plays Seon-woo?", languages=[])
+    assert "at least one language" in reply_of(messages)
 
 
 def test_unexpected_error_is_generic(assistant: Assistant,
@@ -90,30 +105,21 @@ def test_unexpected_error_is_generic(assistant: Assistant,
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(assistant, "ask", broken)
-    history, _ = respond(assistant, "Who plays Seon-woo?", [], 3, None)
-    assert "Something went wrong" in reply_of(history) and "secret" not in reply_of(history)
+    messages, _ = chat(assistant, "Who plays Seon-woo?")
+    assert "Something went wrong" in reply_of(messages) and "secret" not in reply_of(messages)
 
 
-def test_history_is_kept(assistant: Assistant) -> None:
-    history, _ = respond(assistant, "Who plays Seon-woo?", [], 2, ["en", "de"])
-    history, _ = respond(assistant, "Wie viele Folgen hat die Serie?", history, 2, ["de"])
-    assert [m["role"] for m in history] == ["user", "assistant"] * 2
-    assert "English" not in reply_of(history)  # only German was ticked
+def test_history_is_kept_and_passed_on(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[object] = []
+    real = assistant.ask
 
+    def recording(*args: object, **kwargs: object) -> Answer:
+        seen.append(kwargs.get("history"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
-@pytest.fixture
-def server(assistant: Assistant) -> Iterator[str]:
-    with serving(assistant) as url:
-        yield url
-
-
-def test_api_ask_returns_the_answer_as_json(server: str) -> None:
-    from gradio_client import Client
-
-    client = Client(server, verbose=False)
-    result = client.predict("Wer führte Regie?", api_name="/ask")
-    assert result["question"] == "Wer führte Regie?" and result["lang"] == "de"
-    assert {p["lang"] for p in result["passages"]} == {"en", "de"}
-
-    with pytest.raises(Exception, match="empty"):
-        client.predict("", api_name="/ask")
+    monkeypatch.setattr(assistant, "ask", recording)
+    messages, asked, _, _ = respond(assistant, "Who plays Seon-woo?", [], [], 2, ["en", "de"])
+    messages, asked, sources, _ = respond(assistant, "  Wie viele Folgen\nhat die Serie?", messages, asked, 2, ["de"])
+    assert [m["role"] for m in messages] == ["user", "assistant"] * 2
+    assert seen == [[], ["Who plays Seon-woo?"]] and asked == ["Who plays Seon-woo?", "Wie viele Folgen hat die Serie?"]
+    assert "English" not in sources  # only German was ticked

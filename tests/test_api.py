@@ -1,0 +1,173 @@
+"""The page's programmatic side: the /ask API with all options, input validation at the HTTP boundary, MCP."""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from rag.assistant import MAX_HISTORY, Assistant
+from rag.ui import create_app
+from tests.conftest import free_port, serving
+
+# gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
+
+
+@pytest.fixture(scope="module")
+def server(hashing_assistant: Assistant) -> Iterator[str]:
+    with serving(hashing_assistant, mcp_server=True) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(server: str) -> Any:
+    from gradio_client import Client
+
+    return Client(server, verbose=False)
+
+
+def test_ask_takes_question_k_languages_and_history(client: Any, hashing_assistant: Assistant) -> None:
+    plain = client.predict("Wer führte Regie?", api_name="/ask")
+    assert plain["question"] == "Wer führte Regie?" and plain["lang"] == "de"
+    assert {p["lang"] for p in plain["passages"]} == {"en", "de"}
+    assert plain == hashing_assistant.ask("Wer führte Regie?").to_dict()
+    one = client.predict("Wer führte Regie?", k=1, languages=["en"], history=["Wie viele Folgen hat die Serie?"],
+                         api_name="/ask")
+    assert [p["lang"] for p in one["passages"]] == ["en"]
+
+
+BAD = [
+    ({"question": ["Wer", "Regie"]}, "must be text, not list"), ({"question": 123}, "must be text, not int"),
+    ({"question": True}, "must be text, not bool"), ({"question": {"q": "Wer?"}}, "must be text, not dict"),
+    ({"question": ""}, "empty"), ({"question": "Wer?", "k": 0}, "k must"), ({"question": "Wer?", "k": 51}, "k must"),
+    ({"question": "Wer?", "k": 2.5}, "k must"), ({"question": "Wer?", "k": "3"}, "k must"),
+    ({"question": "Wer?", "languages": "en"}, "language codes"), ({"question": "Wer?", "languages": ["fr"]}, "unknown"),
+    ({"question": "Wer?", "languages": [1]}, "language codes"), ({"question": "Wer?", "history": "Wer?"}, "list"),
+    ({"question": "Wer?", "history": [1, 2]}, "history item 1"),
+    ({"question": "Wer?", "history": ["Wer?"] * 5000}, f"at most the last {MAX_HISTORY}"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "words"), BAD)
+def test_ask_refuses_malformed_input_with_a_clear_message(client: Any, kwargs: dict[str, Any], words: str,
+                                                          capfd: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(Exception, match="(?i)" + words.replace("(", r"\(")):
+        client.predict(**kwargs, api_name="/ask")
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def raw_call(url: str, path: str, body: str) -> str:
+    """POST raw JSON to a gradio call endpoint and read its result stream (bounded)."""
+    response = httpx.post(url + path, content=body, headers={"content-type": "application/json"}, timeout=10)
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}: {response.text[:300]}"
+    event = response.json()["event_id"]
+    with httpx.stream("GET", f"{url}{path}/{event}", timeout=20) as stream:
+        return "\n".join(line for _, line in zip(range(50), stream.iter_lines(), strict=False))
+
+
+@pytest.mark.parametrize("k", ["NaN", "Infinity", "-1", "1e9", "[3]", "null"])
+def test_ask_refuses_nan_and_odd_k_sent_as_raw_json(server: str, k: str, capfd: pytest.CaptureFixture[str]) -> None:
+    out = raw_call(server, "gradio_api/call/ask", f'{{"data": ["Wer führte Regie?", {k}, null, null]}}')
+    assert '"passages"' not in out and ("k must" in out.casefold() or "HTTP 4" in out)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def join_chat(url: str, fn_index: int, data: list[Any], session: str) -> str:
+    """Call the page's hidden chat handler the way a browser does; returns the completed message."""
+    body = json.dumps({"data": data, "fn_index": fn_index, "session_hash": session, "trigger_id": None,
+                       "event_data": None}, allow_nan=True)
+    joined = httpx.post(url + "gradio_api/queue/join", content=body,
+                        headers={"content-type": "application/json"}, timeout=10)
+    if joined.status_code != 200:
+        return f"HTTP {joined.status_code}"
+    with httpx.stream("GET", f"{url}gradio_api/queue/data?session_hash={session}", timeout=20) as stream:
+        for _, line in zip(range(50), stream.iter_lines(), strict=False):
+            if "process_completed" in line:
+                return line
+    raise AssertionError("the chat handler never completed")
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    ([["Wer", "Regie"], None, None, 3, ["en", "de"]], "must be text"),
+    ([123, None, None, 3, ["en", "de"]], "must be text"), ([True, None, None, 3, ["en"]], "must be text"),
+    ([{"q": 1}, None, None, 3, ["en"]], "must be text"), (["Wer?", None, None, math.nan, ["en"]], "k must"),
+    (["Wer?", None, None, 99, ["en"]], "k must"), (["Wer?", None, None, "3", ["en"]], "k must"),
+    (["Wer?", None, None, 3, "en"], "language codes"), (["Wer?", None, None, 3, [["en"]]], "language codes"),
+])
+def test_hidden_chat_handler_refuses_malformed_input(hashing_assistant: Assistant, data: list[Any], words: str,
+                                                     capfd: pytest.CaptureFixture[str]) -> None:
+    demo = create_app(hashing_assistant)
+    index = next(i for i, fn in demo.fns.items() if getattr(fn.fn, "__name__", "") == "chat_fn")
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        done = join_chat(url, index, data, "visitor")
+    finally:
+        demo.close()
+    message = json.loads(done.removeprefix("data: "))
+    assert message["success"] is True  # a message in the chat, not a server error
+    reply = message["output"]["data"][0][-1]["content"][0]["text"]
+    assert words in reply.casefold() or words in reply
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and len(err) < 10_000
+
+
+def test_hidden_chat_handler_ignores_a_client_sent_history(hashing_assistant: Assistant) -> None:
+    demo = create_app(hashing_assistant)
+    index = next(i for i, fn in demo.fns.items() if getattr(fn.fn, "__name__", "") == "chat_fn")
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        huge = [{"role": "user", "content": "x" * 100}] * 5000  # the history is server-side state: never read
+        done = join_chat(url, index, ["Wer führte Regie?", huge, ["Wer?"] * 5000, 3, ["en", "de"]], "v2")
+    finally:
+        demo.close()
+    messages = json.loads(done.removeprefix("data: "))["output"]["data"][0]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+
+
+@pytest.mark.filterwarnings("ignore:Use `streamable_http_client`:DeprecationWarning")
+def test_mcp_client_gets_cited_passages_in_both_languages(server: str) -> None:
+    import anyio
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    async def call() -> tuple[list[str], dict[str, Any], str]:
+        async with streamablehttp_client(server + "gradio_api/mcp/") as (read, write, _), \
+                ClientSession(read, write) as session:
+            await session.initialize()
+            tools = (await session.list_tools()).tools
+            result = await session.call_tool("ask_soundtrack", {"question": "Wer führte Regie?", "k": 2})
+            refused = await session.call_tool("ask_soundtrack", {"question": ["Wer", "Regie"]})
+            schema = next(t for t in tools if t.name == "ask_soundtrack").inputSchema
+            text = "".join(getattr(c, "text", "") for c in refused.content)
+            return [t.name for t in tools], {"schema": schema, "result": result}, text
+
+    names, got, refused = anyio.run(call)
+    assert names == ["ask_soundtrack"]  # the chat handler and examples are not tools
+    assert set(got["schema"]["properties"]) == {"question", "k", "languages", "history"}
+    result = got["result"]
+    assert not result.isError
+    # Gradio's MCP server sends a dict result as its Python repr: a literal, never code.
+    answer = ast.literal_eval("".join(getattr(c, "text", "") for c in result.content))
+    assert answer["lang"] == "de" and {p["lang"] for p in answer["passages"]} == {"en", "de"}
+    assert all({"source", "start", "end", "line_start", "highlight"} <= set(p) for p in answer["passages"])
+    assert "must be text" in refused or "is not of type 'string'" in refused  # the MCP layer checks types too
+
+
+@pytest.mark.parametrize(("auth", "mcp"), [(None, True), (("user", "pw"), False)])
+def test_mcp_is_served_only_without_auth(hashing_assistant: Assistant, monkeypatch: pytest.MonkeyPatch,
+                                         auth: tuple[str, str] | None, mcp: bool) -> None:
+    import gradio as gr
+
+    import rag.ui
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: calls.append(kwargs))
+    rag.ui.launch(hashing_assistant, auth=auth)
+    assert calls[-1]["mcp_server"] is mcp  # Gradio's MCP route asks for no login

@@ -1,0 +1,84 @@
+"""Assistant.ask options: languages filter what is shown (never what is understood), history, k."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rag import Assistant, InvalidQuestionError
+from rag.answer import NOTHING_FOUND
+from rag.assistant import MAX_HISTORY, ONLY_ELSEWHERE
+
+QUESTIONS = ["Wer führte Regie?", "Who wrote the script?", "How's the cinematography?", "Wie gut ist der Schnitt?",
+             "Who plays Seon-woo?", "Wie viele Folgen hat die Serie?", "How do I reverse a list in Python?",
+             "Worum geht es in Crash Landing on You?"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_one_language_shows_exactly_that_languages_share_of_the_full_answer(
+        hashing_assistant: Assistant, question: str, lang: str) -> None:
+    full = hashing_assistant.ask(question, k=3)
+    one = hashing_assistant.ask(question, k=3, languages=[lang])
+    assert one.passages == [p for p in full.passages if p.lang == lang]
+    if full.passages:  # answerable stays answerable: never "nothing found"
+        assert one.text not in NOTHING_FOUND.values()
+    else:  # an off-topic question stays refused whatever is ticked
+        assert one.text == full.text
+
+
+@pytest.mark.parametrize(("question", "lang"), [("How's the cinematography?", "en"), ("Who wrote the script?", "de")])
+def test_evidence_from_every_language_decides_relevance(hashing_assistant: Assistant, question: str,
+                                                        lang: str) -> None:
+    # Searching one language alone finds too little evidence and refuses the question ...
+    assert hashing_assistant.retriever.search(question, 3, [lang], lang="en")[lang] == []
+    # ... but the assistant decides on every language, then shows the chosen one.
+    assert {p.lang for p in hashing_assistant.ask(question, languages=[lang]).passages} == {lang}
+
+
+def test_answer_only_in_a_hidden_language_says_where_it_is(hashing_assistant: Assistant,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    real = hashing_assistant.retriever.search
+
+    def german_only(*args: object, **kwargs: object) -> dict:
+        hits = real(*args, **kwargs)  # type: ignore[arg-type]
+        return {**hits, "en": []}  # as when the English side trails far behind
+
+    monkeypatch.setattr(hashing_assistant.retriever, "search", german_only)
+    answer = hashing_assistant.ask("Who directed the series?", languages=["en"])
+    assert answer.passages == [] and answer.text == ONLY_ELSEWHERE["en"].format(shown="English", hidden="German")
+    assert "Deutsch" in hashing_assistant.ask("Wer führte Regie?", languages=["en"]).text
+
+
+@pytest.mark.parametrize("languages", [[], "en", ["fr"], [1], ["en", None], {"en": 1}, ["en"] * 11])
+def test_malformed_languages_are_refused(hashing_assistant: Assistant, languages: object) -> None:
+    with pytest.raises(InvalidQuestionError, match="language"):
+        hashing_assistant.ask("Who plays Seon-woo?", languages=languages)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("history", [None, [], ["Wie viele Folgen hat die Serie?"], ("Who directed it?", "And?"),
+                                     ["x" * 2000] * MAX_HISTORY])
+def test_valid_history_is_accepted_and_changes_nothing_yet(hashing_assistant: Assistant, history: object) -> None:
+    alone = hashing_assistant.ask("And how long is each one?")
+    assert hashing_assistant.ask("And how long is each one?", history=history) == alone  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("history", "words"), [
+    ("Wer führte Regie?", "must be a list"), ({"q": "x"}, "must be a list"), ([123], "history item 1"),
+    (["ok", ["Wer", "Regie"]], "history item 2"), (["ok", ""], "history item 2: the question is empty"),
+    (["x" * 2001], "history item 1"), (["Wer?"] * (MAX_HISTORY + 1), f"at most the last {MAX_HISTORY}"),
+    (["Wer?"] * 5000, "5000 questions")])
+def test_malformed_history_is_refused(hashing_assistant: Assistant, history: object, words: str) -> None:
+    with pytest.raises(InvalidQuestionError, match=words):
+        hashing_assistant.ask("And how long is each one?", history=history)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("k", [True, math.nan, math.inf, "3", None, 3.5, [3]])
+def test_k_must_be_a_whole_number(hashing_assistant: Assistant, k: object) -> None:
+    with pytest.raises(InvalidQuestionError, match="k must"):
+        hashing_assistant.ask("Who plays Seon-woo?", k=k)  # type: ignore[arg-type]
+
+
+def test_k_as_a_whole_float_is_accepted(hashing_assistant: Assistant) -> None:
+    assert hashing_assistant.ask("Who plays Seon-woo?", k=2.0) == hashing_assistant.ask("Who plays Seon-woo?", k=2)
