@@ -162,20 +162,24 @@ class Retriever:
                     boost = self._entity_terms(max(others, key=lambda h: h.score).chunk, target, terms[target])
                     out[target], _ = self._search_language(target, terms[target], vector, dense_all,
                                                            soft_query, k, boost)
-        return {lang2: [self._with_highlight(h, vector) for h in hits]
+        return {lang2: [self._with_highlight(h, vector, hits[0].score) for h in hits]
                 for lang2, hits in self._drop_weak_languages(out).items()}
 
-    def _with_highlight(self, hit: Hit, vector: np.ndarray) -> Hit:
-        """The hit with its sentence closest to the question, if that one is close enough to answer it."""
+    def _with_highlight(self, hit: Hit, vector: np.ndarray, best_score: float) -> Hit:
+        """The hit with its sentence closest to the question, if the passage is nearly as relevant as the best.
+
+        e5's sentence similarities barely separate answering sentences from others (tuning split), so
+        whether to highlight at all is decided by the passage's fused score.
+        """
+        if hit.score < best_score - self.settings.highlight_margin:
+            return hit
         row = self._row[(hit.chunk.source, hit.chunk.start)]
         sentences = split_sentences(hit.chunk.text)
         lo, hi = self._sentence_range.get(row, (0, 0))
         if hi - lo != len(sentences) or not sentences:
             return hit
-        similarity = self.index.sentence_vectors[lo:hi] @ vector
-        best = int(np.argmax(similarity))
-        close = similarity[best] >= self.settings.highlight_min
-        return replace(hit, highlight=sentences[best] if close else "")
+        best = int(np.argmax(self.index.sentence_vectors[lo:hi] @ vector))
+        return replace(hit, highlight=sentences[best])
 
     def _entity_terms(self, chunk: Chunk, lang: str, known: dict[str, float]) -> dict[str, float]:
         """Name and number tokens of a passage that also occur in lang's passages, minus the query's."""
