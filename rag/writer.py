@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -57,8 +57,7 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
         (index_dir / data).mkdir()
         checksums = {}
         with Folder(index_dir / data) as folder:
-            checksums[PASSAGES] = write_new(folder, PASSAGES, lambda write: [
-                write((json.dumps(asdict(chunk), ensure_ascii=False) + "\n").encode()) for chunk in chunks])
+            checksums[PASSAGES] = write_new(folder, PASSAGES, lambda write: _write_chunks(write, chunks))
             exact = faiss.IndexFlatIP(vectors.shape[1])  # the exact vectors, read back as a matrix
             exact.add(vectors)
             checksums[VECTORS] = write_faiss(folder, VECTORS, exact)
@@ -81,6 +80,12 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
             top.unlink(tmp)
         raise _write_error(index_dir, exc) from None
     remove_leftovers(index_dir, data)
+
+
+def _write_chunks(write: Callable[[bytes], None], chunks: list[Chunk]) -> None:
+    """The passages as JSON lines, one write per line (a big corpus is never held as one string)."""
+    for chunk in chunks:
+        write((json.dumps(asdict(chunk), ensure_ascii=False) + "\n").encode())
 
 
 def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
