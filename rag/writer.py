@@ -105,32 +105,27 @@ def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
 
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index folder's write lock (the OS releases it when a killed build's process dies).
+    """Hold the index folder's write lock, waiting for a running build to finish first.
+
+    filelock locks the file with flock (POSIX) or LockFileEx (Windows), which the OS releases when a
+    killed build's process dies; it opens the lock file without following a symlink (O_NOFOLLOW, or
+    refusing a reparse point on Windows), so a planted link creates nothing outside the index folder.
 
     Raises:
         IndexWriteError: the folder or its lock file cannot be created (read-only, full, a symlink).
     """
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: builds are not serialised, run one `rag index` at a time
-        fcntl = None  # type: ignore[assignment]
+    from filelock import FileLock
+
+    lock = FileLock(index_dir / LOCK)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
-        with Folder(index_dir, follow=True) as top:
-            handle = top.open(LOCK, os.O_RDWR | os.O_CREAT) if fcntl else None
+        lock.acquire()
     except OSError as exc:
         raise _write_error(index_dir, exc) from None
-    if handle is None:
-        yield
-        return
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
     finally:
-        os.close(handle)
+        lock.release()
 
 
 def remove_leftovers(index_dir: Path, keep: str) -> None:
