@@ -6,6 +6,7 @@ import ast
 import json
 import logging
 import math
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,15 +82,22 @@ def test_ask_refuses_nan_and_odd_k_sent_as_raw_json(server: str, k: str, capfd: 
     assert "Traceback" not in capfd.readouterr().err
 
 
-def chat_over_http(assistant: Assistant, data: list[Any], session: str) -> dict[str, Any]:
-    """Serve a page for assistant and send one chat turn to its hidden handler; returns the completed event."""
-    demo = create_app(assistant)
+@pytest.fixture(scope="module")
+def chat_page(hashing_assistant: Assistant) -> Iterator[tuple[str, int]]:
+    """A served page and the index of its hidden chat handler (what the browser calls)."""
+    demo = create_app(hashing_assistant)
     index = next(i for i, fn in demo.fns.items() if getattr(fn.fn, "__name__", "") == "chat_fn")
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
-        return json.loads(join_chat(url, index, data, session).removeprefix("data: "))
+        yield url, index
     finally:
         demo.close()
+
+
+def chat_over_http(page: tuple[str, int], data: list[Any]) -> dict[str, Any]:
+    """One chat turn, as a new visitor, through the page's hidden handler; returns the completed event."""
+    url, index = page
+    return json.loads(join_chat(url, index, data, uuid.uuid4().hex).removeprefix("data: "))
 
 
 def join_chat(url: str, fn_index: int, data: list[Any], session: str) -> str:
@@ -114,9 +122,9 @@ def join_chat(url: str, fn_index: int, data: list[Any], session: str) -> str:
     (["Wer?", None, None, 99, ["en"]], "k must"), (["Wer?", None, None, "3", ["en"]], "k must"),
     (["Wer?", None, None, 3, "en"], "language codes"), (["Wer?", None, None, 3, [["en"]]], "language codes"),
 ])
-def test_hidden_chat_handler_refuses_malformed_input(hashing_assistant: Assistant, data: list[Any], words: str,
+def test_hidden_chat_handler_refuses_malformed_input(chat_page: tuple[str, int], data: list[Any], words: str,
                                                      capfd: pytest.CaptureFixture[str]) -> None:
-    message = chat_over_http(hashing_assistant, data, "visitor")
+    message = chat_over_http(chat_page, data)
     assert message["success"] is True  # a message in the chat, not a server error
     reply = message["output"]["data"][0][-1]["content"][0]["text"]
     assert words in reply.casefold() or words in reply
@@ -124,15 +132,15 @@ def test_hidden_chat_handler_refuses_malformed_input(hashing_assistant: Assistan
     assert "Traceback" not in err and len(err) < 10_000
 
 
-def test_hidden_chat_handler_ignores_a_client_sent_history(hashing_assistant: Assistant) -> None:
+def test_hidden_chat_handler_ignores_a_client_sent_history(chat_page: tuple[str, int]) -> None:
     huge = [{"role": "user", "content": "x" * 100}] * 5000  # the history is server-side state: never read
-    done = chat_over_http(hashing_assistant, ["Wer führte Regie?", huge, ["Wer?"] * 5000, 3, ["en", "de"]], "v2")
+    done = chat_over_http(chat_page, ["Wer führte Regie?", huge, ["Wer?"] * 5000, 3, ["en", "de"]])
     messages = done["output"]["data"][0]
     assert [m["role"] for m in messages] == ["user", "assistant"]
 
 
 def test_an_unexpected_error_shows_a_generic_message_and_logs_the_traceback(
-        hashing_assistant: Assistant, client: Any, monkeypatch: pytest.MonkeyPatch,
+        hashing_assistant: Assistant, chat_page: tuple[str, int], client: Any, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     """A bug inside the page's handlers (chat and /ask): visitors get one generic sentence, the log the details."""
     def broken(*args: object, **kwargs: object) -> None:
@@ -140,7 +148,7 @@ def test_an_unexpected_error_shows_a_generic_message_and_logs_the_traceback(
 
     monkeypatch.setattr(hashing_assistant, "ask", broken)
     with caplog.at_level(logging.ERROR, logger="rag"):
-        done = chat_over_http(hashing_assistant, ["Wer führte Regie?", None, None, 3, ["en", "de"]], "v3")
+        done = chat_over_http(chat_page, ["Wer führte Regie?", None, None, 3, ["en", "de"]])
         with pytest.raises(Exception, match=GENERIC_ERROR) as refused:
             client.predict("Wer führte Regie?", api_name="/ask")
     assert done["success"] is True  # a message in the chat, not a server error
