@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -11,8 +12,8 @@ from pathlib import Path
 from rag.config import PROJECT_DIR
 
 # mypy's cache lives in the temp folder, never in the repo; it is kept between runs there, since a cold
-# check takes ~15 s on 2 cores and a warm one under 1 s.
-MYPY_CACHE = Path(tempfile.gettempdir()) / "rag-mypy-cache"
+# check takes ~15 s on 2 cores and a warm one under 1 s. One per checkout: clones do not overwrite each other's.
+MYPY_CACHE = Path(tempfile.gettempdir()) / f"rag-mypy-cache-{hashlib.sha256(bytes(PROJECT_DIR)).hexdigest()[:8]}"
 
 
 def test_ruff_finds_nothing() -> None:
