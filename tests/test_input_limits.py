@@ -111,7 +111,9 @@ def counting_characters(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_a_question_just_under_the_limit_is_answered(hashing_assistant: Assistant) -> None:
     question = ("Wer führte Regie? " * 200)[: MAX_QUESTION_CHARS - 1] + "?"
-    assert hashing_assistant.ask(question).passages
+    answer = hashing_assistant.ask(question)
+    assert answer.question == question and len(question) == MAX_QUESTION_CHARS  # kept whole, not cut
+    assert answer.lang == "de" and "Regie von Kim Hee-won" in answer.by_language()["de"][0][1].text
 
 
 # --- the CLI with any text ------------------------------------------------------------------------
