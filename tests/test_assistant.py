@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rag import Answer, Assistant, InvalidQuestionError, Passage
 from rag.answer import NOTHING_FOUND
 from rag.corpus import collapse
+from rag.text import split_sentences
 
 
 def check_answer(answer: Answer, corpus: Path) -> None:
@@ -53,6 +54,21 @@ def test_passages_cite_exact_spans_and_lines(hashing_assistant: Assistant) -> No
         check_answer(answer, corpus)
         spans += [(p.line_start, p.line_end) for p in answer.passages]
     assert any(end > start for start, end in spans)  # passages over several lines are among them
+
+
+@pytest.mark.parametrize(("question", "answer_words"), [
+    ("Wer führte Regie?", "Unter der Regie von Kim Hee-won"),
+    ("Wann erschien die Serie auf Disney+?", "Mini-Serie von 2022 auf Disney+"),  # its passage's 2nd sentence
+    ("Who plays Eun-soo?", "Han So-hee (Lee Eun-soo)"),
+])
+def test_the_highlight_is_the_sentence_that_answers(hashing_assistant: Assistant, question: str,
+                                                    answer_words: str) -> None:
+    answer = hashing_assistant.ask(question, k=1)
+    [(n, passage)] = answer.by_language()["de"]
+    sentences = split_sentences(passage.text)
+    assert len(sentences) > 1 and passage.highlight in sentences  # one whole sentence of several
+    assert [answer_words in s for s in sentences].count(True) == 1 and answer_words in passage.highlight
+    assert f"{passage.highlight} [{n}]" in answer.text  # and the answer text quotes it
 
 
 def test_to_dict_is_json_with_the_same_field_names(hashing_assistant: Assistant) -> None:
