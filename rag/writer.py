@@ -107,8 +107,8 @@ def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
 def build_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index folder's write lock, waiting for a running build to finish first.
 
-    filelock locks the file with flock (POSIX) or LockFileEx (Windows), which the OS releases when a
-    killed build's process dies; it opens the lock file without following a symlink (O_NOFOLLOW, or
+    filelock takes an OS lock on the file (flock on POSIX, a byte-range lock on Windows), which the OS
+    releases when a killed build's process dies; it opens the lock file without following a symlink (O_NOFOLLOW, or
     refusing a reparse point on Windows), so a planted link creates nothing outside the index folder.
 
     Raises:
