@@ -19,7 +19,7 @@ import pytest
 from rag.assistant import Assistant
 from rag.cli import main
 from rag.config import PROJECT_DIR
-from rag.store import LOCK, MANIFEST, load_index, read_manifest
+from rag.store import LOCK, MANIFEST, VECTORS, load_index, read_manifest
 from tests.conftest import hashing_settings
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
@@ -116,6 +116,9 @@ def test_build_killed_mid_build(corpus_dir: Path, tmp_path: Path, point: str, mo
             assert new == set()
         else:
             assert len(new) == 1 and {p.name for p in (index / new.pop()).iterdir()} == WRITTEN[point]
+        if point == "inside-a-file":  # part of the file: less than the old index's, which has fewer passages
+            written = next((index / d / VECTORS).stat().st_size for d in data_folders(index) - folders)
+            assert 0 < written < (index / manifest["data"] / VECTORS).stat().st_size
         assert read_manifest(index) == manifest
     finally:
         proc.send_signal(signal.SIGKILL)
