@@ -11,6 +11,16 @@ NOTHING_FOUND = {
     "en": "I found nothing about this in the sources about “Soundtrack #1”.",
     "de": "Dazu habe ich in den Quellen zu „Soundtrack #1“ nichts gefunden.",
 }
+# What a language's side of the short answer says when its source has no answer, in the question's language.
+SIDE_SAYS_NOTHING = {
+    "en": "The {source} source says nothing about this.",
+    "de": "Die {source} Quelle sagt dazu nichts.",
+}
+SIDE_ONLY_RELATED = {  # passages were found, but no sentence of them comes close to the question
+    "en": "The {source} source has related passages {refs}, but no sentence that answers it directly.",
+    "de": "Die {source} Quelle hat verwandte Passagen {refs}, aber keinen Satz, der direkt antwortet.",
+}
+SOURCE_NAMES = {"en": {"en": "English", "de": "German"}, "de": {"en": "englische", "de": "deutsche"}}
 
 
 @dataclass(frozen=True)
@@ -25,7 +35,7 @@ class Passage:
     score: float
     line_start: int = 0
     line_end: int = 0
-    highlight: str = ""  # the sentence of text that best answers the question
+    highlight: str = ""  # the sentence of text that best answers the question ("" when none comes close)
 
 
 @dataclass(frozen=True)
@@ -65,10 +75,18 @@ def compose(question: str, lang: str, hits: dict[str, list[Hit]]) -> Answer:
     if not chosen:
         return Answer(question, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), [], lang)
     passages = [Passage(h.chunk.text, h.chunk.lang, h.chunk.source, h.chunk.start, h.chunk.end, round(h.score, 4),
-                        h.chunk.line_start, h.chunk.line_end, h.highlight or h.chunk.text) for h in chosen]
-    parts, seen = [], set()
-    for n, passage in enumerate(passages, start=1):
-        if passage.lang not in seen:  # the best passage of each language speaks for it
-            seen.add(passage.lang)
-            parts.append(f"{passage.highlight} [{n}]")
+                        h.chunk.line_start, h.chunk.line_end, h.highlight) for h in chosen]
+    say = lang if lang in SIDE_SAYS_NOTHING else "en"
+    parts = []
+    for side in order:  # one sentence per language: its best answering sentence, or plainly that it has none
+        numbered = [(n, p) for n, p in enumerate(passages, start=1) if p.lang == side]
+        source = SOURCE_NAMES[say].get(side, side)
+        answering = next(((n, p) for n, p in numbered if p.highlight), None)
+        if answering:
+            parts.append(f"{answering[1].highlight} [{answering[0]}]")
+        elif numbered:
+            refs = " ".join(f"[{n}]" for n, _ in numbered)
+            parts.append(SIDE_ONLY_RELATED[say].format(source=source, refs=refs))
+        else:
+            parts.append(SIDE_SAYS_NOTHING[say].format(source=source))
     return Answer(question, " ".join(parts), passages, lang)

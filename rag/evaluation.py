@@ -6,7 +6,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from rag.corpus import collapse
 from rag.errors import ConfigError
 
 DEFAULT_SET = PROJECT_DIR / "eval" / "qa.jsonl"
+CONVERSATIONS = PROJECT_DIR / "eval" / "conversations.jsonl"  # two-turn: the second question leans on the first
 LANGS = ("en", "de")
 
 
@@ -28,6 +29,7 @@ class Item:
     category: str
     questions: dict[str, str]
     gold: dict[str, list[str] | None]  # per language: alternatives (a passage must contain one), or None
+    history: dict[str, list[str]] = field(default_factory=dict)  # per language: earlier turns, oldest first
 
     @property
     def off_topic(self) -> bool:
@@ -35,7 +37,7 @@ class Item:
 
 
 def load_set(path: Path = DEFAULT_SET) -> list[Item]:
-    """Read an eval set (JSON lines: id, split, category, en, de, gold{en, de}).
+    """Read an eval set (JSON lines: id, split, category, en, de, gold{en, de}, optional history{en, de}).
 
     Raises:
         ConfigError: the file is missing or malformed.
@@ -43,7 +45,8 @@ def load_set(path: Path = DEFAULT_SET) -> list[Item]:
     try:
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         return [Item(str(r["id"]), str(r["split"]), str(r.get("category", "")),
-                     {lang: str(r[lang]) for lang in LANGS}, {lang: _alternatives(r["gold"][lang]) for lang in LANGS})
+                     {lang: str(r[lang]) for lang in LANGS}, {lang: _alternatives(r["gold"][lang]) for lang in LANGS},
+                     {lang: [str(q) for q in r["history"][lang]] for lang in LANGS} if "history" in r else {})
                 for r in rows]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"cannot read eval set {path}: {exc}") from None
@@ -65,17 +68,19 @@ def rank_of(answer: Answer, lang: str, gold: list[str]) -> int | None:
     return next((i for i, p in enumerate(ranked, 1) if any(n in p.text.casefold() for n in needles)), None)
 
 
-def evaluate(ask: Callable[[str], Answer], items: list[Item],
-             progress: bool = False) -> dict[str, Any]:
+def evaluate(ask: Callable[..., Answer], items: list[Item], progress: bool = False,
+             group: Callable[[Item], str] | None = None) -> dict[str, Any]:
     """Run every question of items in both languages and score the answers.
 
     Args:
-        ask: question → Answer (k=3 is what hit@3 assumes).
+        ask: question → Answer (k=3 is what hit@3 assumes); called as ask(question, history) for items
+            of a conversation set, which have earlier turns.
         items: eval items.
         progress: show a progress bar on stderr.
+        group: what to report separately (default: the split).
 
     Returns:
-        {split: report} for each split present and "all"; see summarize.
+        {group: report} for each group present and "all"; see summarize.
     """
     from tqdm import tqdm
 
@@ -83,22 +88,26 @@ def evaluate(ask: Callable[[str], Answer], items: list[Item],
     for item in tqdm(items, desc="evaluating", unit="question", disable=not progress):
         for q_lang in LANGS:
             t0 = time.perf_counter()
-            answer = ask(item.questions[q_lang])
+            history = item.history.get(q_lang)
+            answer = ask(item.questions[q_lang], history) if history else ask(item.questions[q_lang])
             ms = (time.perf_counter() - t0) * 1000
             records.append((item, q_lang, answer, ms))
-    splits = sorted({item.split for item in items})
-    return {split: summarize([r for r in records if split in ("all", r[0].split)])
-            for split in [*splits, "all"]}
+    key = group or (lambda item: item.split)
+    groups = sorted({key(item) for item in items})
+    return {g: summarize([r for r in records if g in ("all", key(r[0]))]) for g in [*groups, "all"]}
 
 
 def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
     """Metrics for a list of (item, question language, answer, milliseconds)."""
     ranks: dict[str, list[int | None]] = {f"{q}->{p}": [] for q in LANGS for p in LANGS}
-    side_abstain, off_topic = [], []
+    side_abstain, off_topic, answered = [], [], []
+    unanswered: dict[str, list[bool]] = {}
     for item, q_lang, answer, _ in records:
         if item.off_topic:
             off_topic.append(not answer.passages)
+            unanswered.setdefault(item.category, []).append(not answer.passages)
             continue
+        answered.append(bool(answer.passages))
         for p_lang in LANGS:
             gold = item.gold[p_lang]
             if gold is None:
@@ -110,7 +119,9 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
     return {
         "directions": directions,
         "abstain_missing_side": {"n": len(side_abstain), "accuracy": _mean(side_abstain)},
-        "abstain_off_topic": {"n": len(off_topic), "accuracy": _mean(off_topic), "ci95": wilson(off_topic)},
+        "abstain_off_topic": {"n": len(off_topic), "accuracy": _mean(off_topic), "ci95": wilson(off_topic),
+                              "by_category": {c: {"n": len(v), "accuracy": _mean(v)} for c, v in unanswered.items()}},
+        "answered": {"n": len(answered), "accuracy": _mean(answered)},  # answerable questions given passages
         "latency_ms": {"p50": round(float(np.percentile(ms, 50)), 2),
                        "p95": round(float(np.percentile(ms, 95)), 2)},
     }
@@ -147,8 +158,11 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(f"           {d:<8} {m['n']:>3}  {m['hit@1']:.3f}  {m['hit@3']:.3f}  {m['mrr']:.3f}  "
                          f"{lo:.2f}–{hi:.2f}")
         off = r["abstain_off_topic"]
+        kinds = ", ".join(f"{c} {m['accuracy']:.3f} (n={m['n']})" for c, m in sorted(off["by_category"].items()))
+        lines.append(f"           answerable questions given passages {r['answered']['accuracy']:.3f} "
+                     f"(n={r['answered']['n']})")
         lines.append(f"           abstention: missing side {r['abstain_missing_side']['accuracy']:.3f} "
-                     f"(n={r['abstain_missing_side']['n']}), off-topic {off['accuracy']:.3f} "
-                     f"(n={off['n']}, 95% interval {off['ci95'][0]:.2f}–{off['ci95'][1]:.2f})")
+                     f"(n={r['abstain_missing_side']['n']}), unanswerable {off['accuracy']:.3f} "
+                     f"(n={off['n']}, 95% interval {off['ci95'][0]:.2f}–{off['ci95'][1]:.2f}; {kinds or 'none'})")
         lines.append(f"           latency p50 {r['latency_ms']['p50']} ms, p95 {r['latency_ms']['p95']} ms")
     return "\n".join(lines)

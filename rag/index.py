@@ -16,7 +16,7 @@ from rag.ann import search_plan
 from rag.chunking import Chunk, chunk_documents
 from rag.config import Settings
 from rag.corpus import load_corpus
-from rag.embedding import Embedder, load_embedder
+from rag.embedding import Embedder, Kind, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError
 from rag.fingerprint import pipeline_fingerprint
 from rag.names import NameNormalizer
@@ -45,8 +45,14 @@ class BuildReport:
     unchanged: bool
 
 
-def embedding_key(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+def embedding_key(text: str, kind: Kind = "passage") -> str:
+    """The cache key of a text's vector: the same text embeds differently as a query (e5 prefixes)."""
+    return hashlib.blake2b(f"{kind}\0{text}".encode(), digest_size=8).hexdigest()
+
+
+def _keys(passage_texts: list[str], words: list[str]) -> list[str]:
+    """Cache keys of passages and sentences (embedded as passages) followed by words (embedded as queries)."""
+    return [embedding_key(t) for t in passage_texts] + [embedding_key(w, "query") for w in words]
 
 
 class _Memo:
@@ -115,7 +121,8 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     vocabulary = corpus_vocabulary(by_lang)
     vocab_words = [w for lang in sorted(vocabulary) for w in vocabulary[lang]]
     texts = chunk_texts + sentence_texts + vocab_words  # one embedding cache serves all vectors
-    keys = [embedding_key(t) for t in texts]
+    keys = _keys(chunk_texts + sentence_texts, vocab_words)
+    word_from = len(chunk_texts) + len(sentence_texts)
     files = {d.source: d.sha256 for d in docs}
     old = _reusable(settings, force)
     if (old is not None and old.manifest["files"] == files and len(old.chunks) == len(chunks)
@@ -131,9 +138,12 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         if old is not None and embedder.dim and embedder.dim != old.manifest["dim"]:  # the model changed
             cached, todo = {}, list(range(len(keys)))  # under the same name: its old vectors do not fit
         bar = _bar(len(todo), progress)
-        new = embedder.embed([texts[i] for i in todo], progress=bar.update)
+        kinds: list[tuple[Kind, list[int]]] = [("passage", [i for i in todo if i < word_from]),
+                                               ("query", [i for i in todo if i >= word_from])]
+        for kind, part in kinds:
+            new = embedder.embed([texts[i] for i in part], progress=bar.update, kind=kind)
+            cached.update({keys[i]: v for i, v in zip(part, new, strict=True)})
         bar.close()
-        cached.update({keys[i]: v for i, v in zip(todo, new, strict=True)})
     vectors = np.vstack([cached[k] for k in keys]).astype(np.float32)
     n, m = len(chunks), len(chunks) + len(sentence_texts)
     chunk_vectors, sentence_vectors, vocab_vectors = vectors[:n], vectors[n:m], vectors[m:]
@@ -188,10 +198,10 @@ def _cached_vectors(index: Index, names: NameNormalizer | _Memo) -> dict[str, np
     names must normalise as index.names does (it may be a memo of the new build's texts).
     """
     vocab = [w for lang in sorted(index.vocabulary) for w in index.vocabulary[lang]]
-    texts = _embedding_texts(index.chunks, names) + _sentence_texts(index.chunks, names) + vocab
+    keys = _keys(_embedding_texts(index.chunks, names) + _sentence_texts(index.chunks, names), vocab)
     vectors = np.vstack([index.vectors, index.sentence_vectors,
                          *(index.vocabulary_vectors[lang] for lang in sorted(index.vocabulary))])
-    return dict(zip((embedding_key(t) for t in texts), vectors, strict=True))
+    return dict(zip(keys, vectors, strict=True))
 
 
 def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:

@@ -44,7 +44,7 @@ def make_retriever(index: Index, embedder: Embedder, settings: Settings) -> Retr
             f"index in {index.path} holds {index.vectors.shape[1]}-dimensional vectors (model "
             f"{index.manifest['model']!r}), but the model loaded gives {embedder.dim}: it was built with "
             f"another model; rebuild it with `rag index --force`")
-    return Retriever(index, embedder, settings.with_(model=index.manifest["model"]))
+    return Retriever(index, embedder, settings.for_model(index.manifest["model"]))
 
 
 class LiveIndex:

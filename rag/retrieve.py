@@ -11,9 +11,11 @@ import numpy as np
 
 from rag.chunking import Chunk
 from rag.config import Settings
+from rag.conversation import leans_on_context
 from rag.embedding import Embedder
 from rag.lexical import BM25, STOPWORDS, tokenize
 from rag.lru import LRU
+from rag.names import NameNormalizer
 from rag.store import Index
 from rag.text import split_sentences
 from rag.vocabulary import Bridge, SoftMatcher, words
@@ -40,6 +42,7 @@ class Retriever:
 
     def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
         self.index, self.embedder, self.settings = index, embedder, settings
+        self.word_embedder = embedder  # the model behind the corpus word vectors
         self.ranges = index.ranges
         self._bm25 = {
             lang: BM25([tokenize(index.names.normalize(c.embedding_text()), lang)
@@ -48,6 +51,7 @@ class Retriever:
         }
         self._lock = threading.Lock()  # model objects are not all documented as thread-safe
         self._common = _common_words(index.chunks, settings.common_word_share)
+        self._proper = _proper_nouns(index.chunks, index.names) - self._common
         self._vocabulary = {w for c in index.chunks for w in re.findall(r"[^\W_]+", c.text.casefold())}
         self._bridge = Bridge(index.vocabulary, index.vocabulary_vectors, settings.bridge_similarity)
         self._soft = {
@@ -74,9 +78,9 @@ class Retriever:
         return sorted(self.ranges)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Embed texts with the index's model (serialised: one model call at a time)."""
+        """Embed question-side texts with the index's model (serialised: one model call at a time)."""
         with self._lock:
-            return self.embedder.embed_batch(texts)
+            return self.embedder.embed_batch(texts, "query")
 
     def unknown_names(self, question: str, lang: str) -> list[str]:
         """Names in the question that no passage mentions ("Who directed Parasite?").
@@ -92,6 +96,13 @@ class Retriever:
             if (acronym or proper) and not self._known(token):
                 found.append(token)
         return found
+
+    def leans_on_context(self, question: str) -> bool:
+        """Whether a question is a follow-up that needs the earlier turns (see rag.conversation)."""
+        query = self.index.names.normalize(question)
+        tokens = set(re.findall(r"[^\W\d_]+", query.casefold()))
+        names = any(ch.isdigit() for ch in query) or bool(tokens & self._proper)
+        return leans_on_context(question, words(query), names)
 
     def _known(self, token: str) -> bool:
         parts = [p for p in re.split(r"[\W_]+", token.casefold()) if p]
@@ -115,14 +126,20 @@ class Retriever:
         known = {w: v for w in query_words
                  if (v := self._word_vectors.get(w)) is not None or (v := self._question_words.get(w)) is not None}
         new_words = [w for w in query_words if w not in known]
-        embedded = self.embed([self._without_common_words(query), *new_words])  # the one model call
-        vector = embedded[0]
-        fresh = dict(zip(new_words, embedded[1:], strict=True))
+        if self.word_embedder is self.embedder:  # one model call for the question and its unseen words
+            embedded = self.embed([self._without_common_words(query), *new_words])
+            vector, fresh_vectors = embedded[0], embedded[1:]
+        else:
+            vector = self.embed([self._without_common_words(query)])[0]
+            with self._lock:
+                fresh_vectors = self.word_embedder.embed_batch(new_words, "query")
+        fresh = dict(zip(new_words, fresh_vectors, strict=True))
         for word, word_vector in fresh.items():
             self._question_words.put(word, word_vector)
         word_vectors = {w: known[w] if w in known else fresh[w] for w in query_words}
         dense_all = self._dense_scores(vector)
-        soft_query = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(-1, len(vector))
+        soft_query = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(
+            -1, self.word_embedder.dim or len(vector))
         if self.settings.soft_weight <= 0:
             soft_query = soft_query[:0]
         targets = [t for t in (languages or self.languages) if t in self.ranges]
@@ -149,12 +166,16 @@ class Retriever:
                 for lang2, hits in self._drop_weak_languages(out).items()}
 
     def _with_highlight(self, hit: Hit, vector: np.ndarray) -> Hit:
-        """The hit with its sentence closest to the question (from the stored sentence vectors)."""
+        """The hit with its sentence closest to the question, if that one is close enough to answer it."""
         row = self._row[(hit.chunk.source, hit.chunk.start)]
         sentences = split_sentences(hit.chunk.text)
         lo, hi = self._sentence_range.get(row, (0, 0))
-        best = int(np.argmax(self.index.sentence_vectors[lo:hi] @ vector)) if hi - lo == len(sentences) else 0
-        return replace(hit, highlight=sentences[best])
+        if hi - lo != len(sentences) or not sentences:
+            return hit
+        similarity = self.index.sentence_vectors[lo:hi] @ vector
+        best = int(np.argmax(similarity))
+        close = similarity[best] >= self.settings.highlight_min
+        return replace(hit, highlight=sentences[best] if close else "")
 
     def _entity_terms(self, chunk: Chunk, lang: str, known: dict[str, float]) -> dict[str, float]:
         """Name and number tokens of a passage that also occur in lang's passages, minus the query's."""
@@ -182,7 +203,12 @@ class Retriever:
         best[self._sentence_chunks] = np.maximum.reduceat(self.index.sentence_vectors @ vector,
                                                           self._sentence_starts)
         a = self.settings.sentence_weight
-        return (1 - a) * chunk + a * np.maximum(best, chunk)
+        return self._rescale((1 - a) * chunk + a * np.maximum(best, chunk))
+
+    def _rescale(self, dense: np.ndarray) -> np.ndarray:
+        # e5 cosines sit in a narrow band (unrelated text ≈ 0.7): stretch it so fusion weights mean the same.
+        floor = self.settings.dense_floor
+        return (dense - floor) / (1 - floor)
 
     def _dense_rows(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """_dense_scores for some rows only (large corpora, where scoring every row is too slow)."""
@@ -193,7 +219,7 @@ class Retriever:
             if b > a:
                 best[i] = max(best[i], float((self.index.sentence_vectors[a:b] @ vector).max()))
         w = self.settings.sentence_weight
-        return (1 - w) * chunk + w * best
+        return self._rescale((1 - w) * chunk + w * best)
 
     def _search_language(self, lang: str, terms: dict[str, float], vector: np.ndarray,
                          dense_all: np.ndarray | None, soft_query: np.ndarray, k: int,
@@ -235,6 +261,19 @@ class Retriever:
         best = max((h[0].score for h in hits.values() if h), default=0.0)
         margin = self.settings.language_margin
         return {lang: (h if h and h[0].score >= best - margin else []) for lang, h in hits.items()}
+
+
+def _proper_nouns(chunks: list[Chunk], names: NameNormalizer) -> frozenset[str]:
+    """Casefolded words written capitalised inside English sentences: names and titles, not German nouns."""
+    found: set[str] = set()
+    lower: set[str] = set()  # words also written in lower case are ordinary words ("other", "name")
+    for chunk in chunks:
+        if chunk.lang == "en":
+            text = names.normalize(chunk.text)
+            for m in re.finditer(r"[\w,;] ([A-Z][\w’'-]+)", text):
+                found.update(re.findall(r"[^\W\d_]+", m.group(1).casefold()))
+            lower.update(re.findall(r"(?<![\w’'-])[a-z]+(?![\w’'-])", text))
+    return frozenset(w for w in found - lower if w not in STOPWORDS and len(w) > 1)
 
 
 def _common_words(chunks: list[Chunk], share: float) -> frozenset[str]:

@@ -69,7 +69,7 @@ def corpus_dir(tmp_path: Path) -> Path:
 def hashing_settings(corpus: Path, index: Path) -> Settings:
     # The hashing embedder is lexical, so its scores run lower than a real model's.
     return Settings(corpus_dir=corpus, index_dir=index, model="hashing", min_score=0.08,
-                    min_question_score=0.1, language_margin=1.0)
+                    min_question_score=0.1, language_margin=1.0).for_model("hashing")
 
 
 @pytest.fixture(scope="session")

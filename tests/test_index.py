@@ -11,7 +11,7 @@ import pytest
 
 from rag.assistant import Assistant
 from rag.config import PROJECT_DIR
-from rag.embedding import HashingEmbedder
+from rag.embedding import HashingEmbedder, Kind
 from rag.errors import IndexCorruptError, IndexNotFoundError, IndexStaleError
 from rag.index import build_index, check_fresh
 from rag.store import FORMAT_VERSION, MANIFEST, load_index, read_manifest
@@ -25,9 +25,9 @@ class CountingEmbedder(HashingEmbedder):
         super().__init__()
         self.count = 0
 
-    def embed_batch(self, texts: list[str]) -> np.ndarray:
+    def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
         self.count += len(texts)
-        return super().embed_batch(texts)
+        return super().embed_batch(texts, kind)
 
 
 @pytest.fixture

@@ -1,0 +1,62 @@
+"""Conversation: a follow-up question ("And how long is each one?") made self-contained from earlier turns.
+
+No language model: a question that leans on the previous turn — it starts with "and …"/"und …"/"what
+about …", or points back with a pronoun ("who plays him?", "Wer spielt sie?"), or is too short to
+stand alone and names nothing — is searched together with the previous question, which is itself
+resolved the same way first. A question that names what it asks about is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+# Openers that continue the previous turn.
+_CONTINUES = re.compile(
+    r"^\s*(?:and|also|but|so|what about|how about|und|auch|aber|also|was ist mit|wie ist es mit|wie steht es mit)\b",
+    re.IGNORECASE)
+# Words that point back to something named earlier. German "es", "das" and "die" are left out: they
+# open many self-contained questions ("Gibt es …", "Wer spielt die …").
+_POINTS_BACK = re.compile(
+    r"\b(?:he|she|him|his|her|hers|it|its|they|them|their|this|that|these|those|there|each one|each|either|"
+    r"er|ihn|ihm|sein|seine|seinen|seinem|seiner|ihr|ihre|ihren|ihrem|ihrer|sie|dessen|deren|dort|"
+    r"jede|jeder|jedes|jeweils|davon|dabei|dazu|darin|damit|dafür|darüber|diese|dieser|dieses)\b",
+    re.IGNORECASE)
+SHORT = 2  # content words: a question with fewer that names nothing cannot stand alone ("Wie lange?")
+
+
+def leans_on_context(question: str, content_words: Sequence[str], names_something: bool) -> bool:
+    """Whether a question needs the earlier turns to be understood.
+
+    Args:
+        question: the question as asked.
+        content_words: its content words (no stop words).
+        names_something: it names a person, title or term the sources know (a capitalised name, a number).
+
+    Returns:
+        True for follow-ups.
+    """
+    if _CONTINUES.search(question):
+        return True
+    if names_something:
+        return False
+    return bool(_POINTS_BACK.search(question)) or len(content_words) < SHORT
+
+
+def resolve(question: str, history: Sequence[str], needs_context: Callable[[str], bool]) -> str:
+    """The text to search for: the question, joined with the previous turn when it is a follow-up.
+
+    Args:
+        question: the current question.
+        history: earlier questions, oldest first.
+        needs_context: tells whether a question leans on the turn before it (see leans_on_context).
+
+    Returns:
+        The question itself, or "question previous-turn" with the previous turn resolved the same way.
+    """
+    context = ""
+    for earlier in history:  # each earlier turn resolved against the one before it
+        context = f"{earlier} {context}".strip() if context and needs_context(earlier) else earlier
+    if not context or not needs_context(question):
+        return question
+    return f"{question} {context}"

@@ -1,0 +1,48 @@
+"""Follow-up questions: which questions lean on the earlier turns, and what is searched for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.conversation import resolve
+
+
+@pytest.mark.parametrize("question", [
+    "And how long is each one?", "Und wie lang ist jede?", "Who plays him?", "Wer spielt sie?",
+    "What about the German article?", "Und die deutsche Quelle?", "When was it shot?", "Wie lange?",
+    "Did he draw on his own life for the part?", "Was sagt er dazu?",
+])
+def test_follow_ups_lean_on_the_conversation(hashing_assistant: Assistant, question: str) -> None:
+    assert hashing_assistant.retriever.leans_on_context(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Who plays Seon-woo?", "Wer spielt Eun-soo?", "How many episodes does the series have?",
+    "Wie viele Folgen hat die Serie?", "Who directed the series?", "Wer führte Regie?",
+    "Where can I stream Soundtrack #1?", "Aus welchem Jahr ist Soundtrack #1?",
+    "Is Han So-hee's acting good in it?",  # a pronoun, but the question names whom it asks about
+])
+def test_self_contained_questions_stand_alone(hashing_assistant: Assistant, question: str) -> None:
+    assert not hashing_assistant.retriever.leans_on_context(question)
+
+
+def test_resolve_joins_a_follow_up_with_the_resolved_earlier_turns() -> None:
+    follows = {"And how long is each one?", "And the German one?"}.__contains__
+    assert resolve("Who directed it?", [], follows) == "Who directed it?"
+    assert resolve("Who plays Eun-soo?", ["How many episodes?"], follows) == "Who plays Eun-soo?"
+    assert resolve("And how long is each one?", ["How many episodes?"], follows) == \
+        "And how long is each one? How many episodes?"
+    # An earlier follow-up carries its own context along; a topic switch starts afresh.
+    assert resolve("And the German one?", ["How many episodes?", "And how long is each one?"], follows) == \
+        "And the German one? And how long is each one? How many episodes?"
+    assert resolve("And the German one?", ["How many episodes?", "Who directed it?"], follows) == \
+        "And the German one? Who directed it?"
+
+
+def test_a_follow_up_is_searched_with_the_previous_turn(hashing_assistant: Assistant) -> None:
+    first = "Wie viele Folgen hat die Serie?"
+    follow_up = hashing_assistant.ask("Und wie lang ist jede?", history=[first])
+    assert follow_up.passages != hashing_assistant.ask("Und wie lang ist jede?").passages
+    assert follow_up.passages == hashing_assistant.ask(f"Und wie lang ist jede? {first}").passages
+    assert follow_up.question == "Und wie lang ist jede?"  # the answer still shows what was asked
