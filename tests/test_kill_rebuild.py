@@ -40,7 +40,7 @@ def pause():
 
 point = sys.argv[1]
 if point == "embedding":  # nothing written yet
-    rag.embedding.HashingEmbedder.embed_batch = lambda self, texts: pause()
+    rag.embedding.HashingEmbedder.embed_batch = lambda *args, **kwargs: pause()
 elif point == "between-files":  # passages.jsonl written, no FAISS file yet
     rag.writer.write_faiss = lambda *args, **kwargs: pause()
 elif point == "inside-a-file":  # vectors.faiss begun, not finished
