@@ -45,9 +45,9 @@ def make_faiss(vectors: np.ndarray) -> Any:
     dim = vectors.shape[1]
     plan = ann_plan(len(vectors))
     if plan is None:
-        index = faiss.IndexFlatIP(dim)
-        index.add(vectors)
-        return index
+        flat = faiss.IndexFlatIP(dim)
+        flat.add(vectors)
+        return flat
     nlist, nprobe = plan
     index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit,
                                           faiss.METRIC_INNER_PRODUCT, False)
@@ -59,10 +59,9 @@ def make_faiss(vectors: np.ndarray) -> Any:
     return index
 
 
-def matrix_view(vec_index: Any) -> np.ndarray:
-    """The stored vectors of a flat or HNSW index as a numpy view (no copy)."""
+def matrix_view(flat_index: Any) -> np.ndarray:
+    """The stored vectors of a flat index (IndexFlatIP) as a numpy view (no copy)."""
     import faiss
 
-    storage = faiss.downcast_index(vec_index.storage) if hasattr(vec_index, "storage") else vec_index
-    n, d = vec_index.ntotal, vec_index.d
-    return faiss.rev_swig_ptr(storage.get_xb(), n * d).reshape(n, d)
+    n, d = flat_index.ntotal, flat_index.d
+    return faiss.rev_swig_ptr(flat_index.get_xb(), n * d).reshape(n, d)

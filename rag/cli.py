@@ -9,10 +9,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported lazily at run time: `rag --help` stays fast
     from rag.answer import Answer
+    from rag.config import Settings
 
 EXIT_USAGE = 2
 
@@ -28,7 +29,7 @@ settings can also come from RAG_CORPUS_DIR, RAG_INDEX_DIR, RAG_MODEL (see README
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not usage + message
+    def error(self, message: str) -> NoReturn:  # one line, not usage + message
         message = " ".join(message.split())  # argparse echoes user input, newlines included
         print(f"rag: error: {message} (see `rag --help`)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
@@ -90,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace) -> Settings:
     from rag.config import Settings
 
     return Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),

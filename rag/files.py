@@ -155,7 +155,8 @@ def read_faiss(folder: Folder, name: str, expected: dict[str, Any], mmap: bool =
             digest.update(block)
             return block
 
-        index = faiss.read_index(faiss.PyCallbackIOReader(read, BLOCK))
+        # PyCallbackIOReader/Writer are in faiss's Python wrapper but not in its stubs.
+        index = faiss.read_index(faiss.PyCallbackIOReader(read, BLOCK))  # type: ignore[attr-defined]
         for block in _blocks(fd):
             digest.update(block)
         if digest.hexdigest() != expected["sha256"]:  # changed between the check and the parse
@@ -214,6 +215,6 @@ def write_faiss(folder: Folder, name: str, index: Any) -> dict[str, Any]:
     import faiss
 
     def produce(write: Callable[[bytes], None]) -> None:
-        faiss.write_index(index, faiss.PyCallbackIOWriter(write, BLOCK))
+        faiss.write_index(index, faiss.PyCallbackIOWriter(write, BLOCK))  # type: ignore[attr-defined]
 
     return write_new(folder, name, produce)

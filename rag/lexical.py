@@ -7,6 +7,7 @@ import re
 import threading
 from collections import Counter
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ kein keine auch noch nur sehr so um über nach vor durch gibt gab man ich du wir
 _local = threading.local()
 
 
-def _stemmer(lang: str):  # type: ignore[no-untyped-def]
+def _stemmer(lang: str) -> Any:  # a snowballstemmer (PyStemmer's C one when installed), or None
     # Snowball stemmers keep state between calls: sharing one across threads gives wrong stems.
     stemmers = _local.__dict__.setdefault("stemmers", {})
     if lang not in stemmers:

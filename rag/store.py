@@ -44,7 +44,7 @@ __all__ = ["ANN", "DATA_NAME", "FORMAT_VERSION", "LOCK", "MANIFEST", "PASSAGES",
 
 @dataclass
 class Index:
-    """A loaded index. Everything but the three files is derived here, on load."""
+    """A loaded index. Everything but the stored files is derived here, on load."""
 
     path: Path
     manifest: dict[str, Any]
@@ -65,8 +65,9 @@ class Index:
         nprobe = self.manifest.get("nprobe")
         if nprobe:
             sel = faiss.IDSelectorRange(lo, hi, True)  # True: ids are sorted in each list (added in order)
-            return faiss.SearchParametersIVF(sel=sel, nprobe=int(nprobe))
-        return faiss.SearchParameters(sel=faiss.IDSelectorRange(lo, hi))
+            # faiss's stubs lack the keyword arguments its Python wrapper accepts.
+            return faiss.SearchParametersIVF(sel=sel, nprobe=int(nprobe))  # type: ignore[call-arg]
+        return faiss.SearchParameters(sel=faiss.IDSelectorRange(lo, hi))  # type: ignore[call-arg]
 
     @property
     def ranges(self) -> dict[str, tuple[int, int]]:

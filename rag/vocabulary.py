@@ -8,7 +8,7 @@ act as a dictionary induced from the corpus itself, with no hand-made word lists
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -22,7 +22,7 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.casefold()) if w not in STOPWORDS]
 
 
-def corpus_vocabulary(texts_by_lang: dict[str, Iterable[str]]) -> dict[str, list[str]]:
+def corpus_vocabulary(texts_by_lang: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
     """Sorted distinct content words of each language's passages."""
     return {lang: sorted({w for t in texts for w in words(t)}) for lang, texts in texts_by_lang.items()}
 

@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -57,8 +57,7 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
         (index_dir / data).mkdir()
         checksums = {}
         with Folder(index_dir / data) as folder:
-            checksums[PASSAGES] = write_new(folder, PASSAGES, lambda write: [
-                write((json.dumps(asdict(chunk), ensure_ascii=False) + "\n").encode()) for chunk in chunks])
+            checksums[PASSAGES] = write_new(folder, PASSAGES, lambda write: _write_chunks(write, chunks))
             exact = faiss.IndexFlatIP(vectors.shape[1])  # the exact vectors, read back as a matrix
             exact.add(vectors)
             checksums[VECTORS] = write_faiss(folder, VECTORS, exact)
@@ -83,6 +82,12 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
     remove_leftovers(index_dir, data)
 
 
+def _write_chunks(write: Callable[[bytes], None], chunks: list[Chunk]) -> None:
+    """The passages as JSON lines, one write per line (a big corpus is never held as one string)."""
+    for chunk in chunks:
+        write((json.dumps(asdict(chunk), ensure_ascii=False) + "\n").encode())
+
+
 def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
     """One line naming the folder, the cause and what to do."""
     name = Path(exc.filename or "").name or "a file"
@@ -100,32 +105,27 @@ def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
 
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index folder's write lock (the OS releases it when a killed build's process dies).
+    """Hold the index folder's write lock, waiting for a running build to finish first.
+
+    filelock takes an OS lock on the file (flock on POSIX, a byte-range lock on Windows), which the OS
+    releases when a killed build's process dies; it opens the lock file without following a symlink (O_NOFOLLOW, or
+    refusing a reparse point on Windows), so a planted link creates nothing outside the index folder.
 
     Raises:
         IndexWriteError: the folder or its lock file cannot be created (read-only, full, a symlink).
     """
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: builds are not serialised, run one `rag index` at a time
-        fcntl = None  # type: ignore[assignment]
+    from filelock import FileLock
+
+    lock = FileLock(index_dir / LOCK)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
-        with Folder(index_dir, follow=True) as top:
-            handle = top.open(LOCK, os.O_RDWR | os.O_CREAT) if fcntl else None
+        lock.acquire()
     except OSError as exc:
         raise _write_error(index_dir, exc) from None
-    if handle is None:
-        yield
-        return
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
     finally:
-        os.close(handle)
+        lock.release()
 
 
 def remove_leftovers(index_dir: Path, keep: str) -> None:

@@ -32,6 +32,24 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def _repo_entries() -> set[str]:
+    """Every file and folder under the repo, bar .git and Python's bytecode caches."""
+    found = set()
+    for folder, dirs, files in os.walk(PROJECT_DIR):
+        dirs[:] = [d for d in dirs if d not in (".git", "__pycache__")]
+        found.update(os.path.relpath(os.path.join(folder, name), PROJECT_DIR) for name in dirs + files)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_written_into_the_repo() -> Iterator[None]:
+    """Fails the run (an error after the last test) if any test left a new file or folder in the repo."""
+    before = _repo_entries()
+    yield
+    new = sorted(_repo_entries() - before)
+    assert not new, f"tests wrote into the repo (use tmp_path): {new[:10]}"
+
+
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

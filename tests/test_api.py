@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import math
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from rag.api import GENERIC_ERROR
 from rag.assistant import MAX_HISTORY, Assistant
-from rag.ui import create_app
+from rag.ui import create_app, format_error
 from tests.conftest import free_port, serving
 
 # gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.
@@ -79,6 +82,24 @@ def test_ask_refuses_nan_and_odd_k_sent_as_raw_json(server: str, k: str, capfd: 
     assert "Traceback" not in capfd.readouterr().err
 
 
+@pytest.fixture(scope="module")
+def chat_page(hashing_assistant: Assistant) -> Iterator[tuple[str, int]]:
+    """A served page and the index of its hidden chat handler (what the browser calls)."""
+    demo = create_app(hashing_assistant)
+    index = next(i for i, fn in demo.fns.items() if getattr(fn.fn, "__name__", "") == "chat_fn")
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield url, index
+    finally:
+        demo.close()
+
+
+def chat_over_http(page: tuple[str, int], data: list[Any]) -> dict[str, Any]:
+    """One chat turn, as a new visitor, through the page's hidden handler; returns the completed event."""
+    url, index = page
+    return json.loads(join_chat(url, index, data, uuid.uuid4().hex).removeprefix("data: "))
+
+
 def join_chat(url: str, fn_index: int, data: list[Any], session: str) -> str:
     """Call the page's hidden chat handler the way a browser does; returns the completed message."""
     body = json.dumps({"data": data, "fn_index": fn_index, "session_hash": session, "trigger_id": None,
@@ -101,16 +122,9 @@ def join_chat(url: str, fn_index: int, data: list[Any], session: str) -> str:
     (["Wer?", None, None, 99, ["en"]], "k must"), (["Wer?", None, None, "3", ["en"]], "k must"),
     (["Wer?", None, None, 3, "en"], "language codes"), (["Wer?", None, None, 3, [["en"]]], "language codes"),
 ])
-def test_hidden_chat_handler_refuses_malformed_input(hashing_assistant: Assistant, data: list[Any], words: str,
+def test_hidden_chat_handler_refuses_malformed_input(chat_page: tuple[str, int], data: list[Any], words: str,
                                                      capfd: pytest.CaptureFixture[str]) -> None:
-    demo = create_app(hashing_assistant)
-    index = next(i for i, fn in demo.fns.items() if getattr(fn.fn, "__name__", "") == "chat_fn")
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
-        done = join_chat(url, index, data, "visitor")
-    finally:
-        demo.close()
-    message = json.loads(done.removeprefix("data: "))
+    message = chat_over_http(chat_page, data)
     assert message["success"] is True  # a message in the chat, not a server error
     reply = message["output"]["data"][0][-1]["content"][0]["text"]
     assert words in reply.casefold() or words in reply
@@ -118,17 +132,31 @@ def test_hidden_chat_handler_refuses_malformed_input(hashing_assistant: Assistan
     assert "Traceback" not in err and len(err) < 10_000
 
 
-def test_hidden_chat_handler_ignores_a_client_sent_history(hashing_assistant: Assistant) -> None:
-    demo = create_app(hashing_assistant)
-    index = next(i for i, fn in demo.fns.items() if getattr(fn.fn, "__name__", "") == "chat_fn")
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
-        huge = [{"role": "user", "content": "x" * 100}] * 5000  # the history is server-side state: never read
-        done = join_chat(url, index, ["Wer führte Regie?", huge, ["Wer?"] * 5000, 3, ["en", "de"]], "v2")
-    finally:
-        demo.close()
-    messages = json.loads(done.removeprefix("data: "))["output"]["data"][0]
+def test_hidden_chat_handler_ignores_a_client_sent_history(chat_page: tuple[str, int]) -> None:
+    huge = [{"role": "user", "content": "x" * 100}] * 5000  # the history is server-side state: never read
+    done = chat_over_http(chat_page, ["Wer führte Regie?", huge, ["Wer?"] * 5000, 3, ["en", "de"]])
+    messages = done["output"]["data"][0]
     assert [m["role"] for m in messages] == ["user", "assistant"]
+
+
+def test_an_unexpected_error_shows_a_generic_message_and_logs_the_traceback(
+        hashing_assistant: Assistant, chat_page: tuple[str, int], client: Any, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A bug inside the page's handlers (chat and /ask): visitors get one generic sentence, the log the details."""
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals in /srv/rag/index")
+
+    monkeypatch.setattr(hashing_assistant, "ask", broken)
+    with caplog.at_level(logging.ERROR, logger="rag"):
+        done = chat_over_http(chat_page, ["Wer führte Regie?", None, None, 3, ["en", "de"]])
+        with pytest.raises(Exception, match=GENERIC_ERROR) as refused:
+            client.predict("Wer führte Regie?", api_name="/ask")
+    assert done["success"] is True  # a message in the chat, not a server error
+    reply = done["output"]["data"][0][-1]["content"][0]["text"]
+    assert reply == format_error(GENERIC_ERROR)
+    assert "secret" not in str(refused.value) and "Traceback" not in str(refused.value)
+    logged = [r for r in caplog.records if r.exc_info and "secret internals" in str(r.exc_info[1])]
+    assert len(logged) == 2  # one per handler, each with its traceback
 
 
 @pytest.mark.filterwarnings("ignore:Use `streamable_http_client`:DeprecationWarning")

@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag import Answer, Assistant, InvalidQuestionError, Passage
+from rag.answer import NOTHING_FOUND
 from rag.corpus import collapse
+from rag.text import split_sentences
+
+
+def check_answer(answer: Answer, corpus: Path) -> None:
+    """What every answer promises: cited spans and lines match the files, the text quotes each language's
+    best passage with its [n] marker, and no passages means the "nothing found" text of the question's language."""
+    if not answer.passages:
+        assert answer.text == NOTHING_FOUND.get(answer.lang, NOTHING_FOUND["en"])
+        return
+    for n, p in enumerate(answer.passages, start=1):
+        raw = (corpus / p.source).read_text(encoding="utf-8")
+        assert p.text == collapse(raw[p.start : p.end])
+        assert p.line_start == raw.count("\n", 0, p.start) + 1
+        assert p.line_end == p.line_start + raw.count("\n", p.start, p.end)
+        assert p.highlight and p.highlight in p.text
+        if n == answer.by_language()[p.lang][0][0]:  # the best passage of its language speaks for it
+            assert f"{p.highlight} [{n}]" in answer.text
 
 
 def test_german_question_gets_german_and_english_passages(hashing_assistant: Assistant) -> None:
@@ -24,21 +44,39 @@ def test_german_question_gets_german_and_english_passages(hashing_assistant: Ass
     assert "[1]" in answer.text
 
 
-def test_passages_cite_exact_spans(hashing_assistant: Assistant) -> None:
+def test_passages_cite_exact_spans_and_lines(hashing_assistant: Assistant) -> None:
     corpus = hashing_assistant.settings.corpus_dir
-    for question in ("Who plays Sun Woo?", "Wie viele Episoden hat die Serie?", "music soundtrack OST"):
-        for p in hashing_assistant.ask(question, k=3).passages:
-            assert isinstance(p, Passage)
-            raw = (corpus / p.source).read_text(encoding="utf-8")
-            assert p.text == collapse(raw[p.start : p.end])
-            assert p.highlight in p.text
+    spans = []
+    for question in ("Who plays Sun Woo?", "Wie viele Episoden hat die Serie?", "music soundtrack OST",
+                     "Wer führte Regie?", "What do critics say about the songs?"):
+        answer = hashing_assistant.ask(question, k=5)
+        assert answer.passages and all(isinstance(p, Passage) for p in answer.passages)
+        check_answer(answer, corpus)
+        spans += [(p.line_start, p.line_end) for p in answer.passages]
+    assert any(end > start for start, end in spans)  # passages over several lines are among them
+
+
+@pytest.mark.parametrize(("question", "answer_words"), [
+    ("Wer führte Regie?", "Unter der Regie von Kim Hee-won"),
+    ("Wann erschien die Serie auf Disney+?", "Mini-Serie von 2022 auf Disney+"),  # its passage's 2nd sentence
+    ("Who plays Eun-soo?", "Han So-hee (Lee Eun-soo)"),
+])
+def test_the_highlight_is_the_sentence_that_answers(hashing_assistant: Assistant, question: str,
+                                                    answer_words: str) -> None:
+    answer = hashing_assistant.ask(question, k=1)
+    [(n, passage)] = answer.by_language()["de"]
+    sentences = split_sentences(passage.text)
+    assert len(sentences) > 1 and passage.highlight in sentences  # one whole sentence of several
+    assert [answer_words in s for s in sentences].count(True) == 1 and answer_words in passage.highlight
+    assert f"{passage.highlight} [{n}]" in answer.text  # and the answer text quotes it
 
 
 def test_to_dict_is_json_with_the_same_field_names(hashing_assistant: Assistant) -> None:
     answer = hashing_assistant.ask("Who plays Eun-soo?")
     data = json.loads(json.dumps(answer.to_dict()))
-    assert {"question", "text", "passages", "lang"} <= set(data)
-    assert {"text", "lang", "source", "start", "end", "score"} <= set(data["passages"][0])
+    assert set(data) == {f.name for f in fields(Answer)}
+    assert set(data["passages"][0]) == {f.name for f in fields(Passage)}
+    assert data["passages"][0]["line_end"] == answer.passages[0].line_end
 
 
 def test_languages_option_restricts_results(hashing_assistant: Assistant) -> None:
@@ -65,8 +103,9 @@ def test_invalid_k_is_rejected(hashing_assistant: Assistant, k: object) -> None:
 ])
 def test_odd_but_valid_input_gets_an_answer(hashing_assistant: Assistant, odd: str) -> None:
     answer = hashing_assistant.ask(odd)
-    assert isinstance(answer.text, str) and answer.text
-    json.dumps(answer.to_dict())
+    check_answer(answer, hashing_assistant.settings.corpus_dir)
+    data = json.loads(json.dumps(answer.to_dict()))  # JSON and back: the same answer
+    assert Answer(**{**data, "passages": [Passage(**p) for p in data["passages"]]}) == answer
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -77,7 +116,7 @@ def test_any_text_gets_an_answer_or_the_documented_error(hashing_assistant: Assi
     except InvalidQuestionError:
         assert not text.strip() or not "".join(ch for ch in text if ch.isprintable()).strip()
         return
-    assert answer.text and all(p.text for p in answer.passages)
+    check_answer(answer, hashing_assistant.settings.corpus_dir)
 
 
 def test_large_corpus_path_answers_like_the_exact_path(hashing_index, monkeypatch: pytest.MonkeyPatch) -> None:

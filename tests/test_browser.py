@@ -15,6 +15,7 @@ from tests.conftest import CORPUS, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
+    pytest.mark.slow,  # starts Chromium (and, with RAG_SCREENSHOT=1, builds an index with the real model)
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at "
                        "/usr/bin/chromium (apt-get install chromium)"),
     pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),  # pandas 3 deprecation in gradio

@@ -1,9 +1,10 @@
-"""Chunking large files: line numbers come from one table per file, so the work grows linearly with size."""
+"""Chunking large files: line numbers come from one table per file, so the work grows linearly with size.
+
+Linear is checked by counting the characters scanned, not by timing (`rag bench` measures speed)."""
 
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 from hypothesis import given
@@ -77,22 +78,6 @@ def test_line_numbers_of_a_big_file_are_right_and_the_whole_file_is_scanned_at_m
     for chunk in chunks[::97]:
         assert chunk.line_start == text.count("\n", 0, chunk.start) + 1
         assert chunk.line_end == text.count("\n", 0, chunk.end) + 1
-
-
-def test_four_times_the_text_takes_about_four_times_the_work() -> None:
-    """A ratio of CPU times within one run (no absolute threshold): linear gives ~4, the old code ~16."""
-    def cpu(doc: Document) -> float:
-        best = float("inf")
-        for _ in range(3):  # the least of three: other work on a shared machine only ever adds time
-            t0 = time.process_time()
-            chunk_documents([doc], 400, 0)
-            best = min(best, time.process_time() - t0)
-        return best
-
-    small, large = big_document(1), big_document(4, seed=1)
-    chunk_documents([small], 400, 0)  # warm up the splitter import
-    ratio = cpu(large) / cpu(small)
-    assert ratio < 8, f"4× the text took {ratio:.1f}× the CPU time"
 
 
 def test_real_corpus_line_numbers_unchanged(corpus_dir: Path) -> None:

@@ -116,6 +116,7 @@ def test_interrupted_build_leaves_previous_index_usable(settings, corpus_dir: Pa
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     build_index(settings)
     before = load_index(settings.index_dir).manifest
+    answer = Assistant(load_index(settings.index_dir), HashingEmbedder(), settings).ask("Wer führte Regie?")
     (corpus_dir / "new.txt").write_text("A new review paragraph about the photographer.", encoding="utf-8")
 
     def killed(*args: object) -> None:
@@ -127,7 +128,7 @@ def test_interrupted_build_leaves_previous_index_usable(settings, corpus_dir: Pa
     monkeypatch.undo()
     after = load_index(settings.index_dir)
     assert after.manifest == before
-    assert Assistant(after, HashingEmbedder(), settings).ask("Wer führte Regie?").passages
+    assert Assistant(after, HashingEmbedder(), settings).ask("Wer führte Regie?") == answer
 
 
 def test_index_files_hold_no_code(settings) -> None:  # type: ignore[no-untyped-def]

@@ -80,7 +80,7 @@ def append_newline(folder: Path) -> None:
                          ids=["shuffled-lines", "swapped-texts", "appended-newline",
                               *(f"flipped-{name}" for name in DATA_FILES)])
 def test_tampered_files_are_caught_by_their_checksums(settings: Settings, tamper,  # type: ignore[no-untyped-def]
-                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      hashing_assistant: Assistant, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     tamper(data_dir(settings))
     with pytest.raises(IndexCorruptError, match=r"damaged .*rag index --force"):
@@ -90,7 +90,7 @@ def test_tampered_files_are_caught_by_their_checksums(settings: Settings, tamper
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "rag index --force" in err and "Traceback" not in err
     build_index(settings, force=True)  # the fix the message names
-    assert Assistant.load(settings=settings).ask(QUESTION).passages
+    assert Assistant.load(settings=settings).ask(QUESTION) == hashing_assistant.ask(QUESTION)  # as before the damage
 
 
 @pytest.mark.parametrize("checksums", [None, {}, {"passages.jsonl": {"size": 1}}, "abc",
@@ -104,7 +104,8 @@ def test_missing_or_malformed_checksums_are_reported(settings: Settings, checksu
         load_index(settings.index_dir)
 
 
-def test_an_index_of_the_older_format_names_the_fix(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+def test_an_index_of_the_older_format_names_the_fix(settings: Settings, hashing_assistant: Assistant,
+                                                    monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """Format 1 had no checksums: it is stale, and `rag index` (or ask() on the default index) rebuilds it."""
     manifest = read_manifest(settings.index_dir)
@@ -121,7 +122,7 @@ def test_an_index_of_the_older_format_names_the_fix(settings: Settings, monkeypa
     assert read_manifest(settings.index_dir)["checksums"]
     (settings.index_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")  # old again
     monkeypatch.setattr(rag.assistant, "_default", None)
-    assert rag.assistant.default_assistant(settings).ask(QUESTION).passages  # ask() rebuilds its index
+    assert rag.assistant.default_assistant(settings).ask(QUESTION) == hashing_assistant.ask(QUESTION)  # rebuilt
     assert {p.name for p in settings.index_dir.iterdir()} == {MANIFEST, ".build.lock",
                                                               read_manifest(settings.index_dir)["data"]}
 

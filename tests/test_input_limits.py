@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import rag.assistant
 import rag.corpus
 from rag.assistant import MAX_QUESTION_CHARS, Assistant
 from rag.cli import main
@@ -73,16 +74,46 @@ HUGE = "Wer führte Regie bei Soundtrack #1? " * 5600  # about 200 KB
 
 @pytest.mark.parametrize("question", [HUGE, "x" * 200_000, " " * 200_000 + "Wer führte Regie?"],
                          ids=["words", "one-word", "padded"])
-def test_a_200_kb_question_is_refused_quickly(hashing_assistant: Assistant, question: str) -> None:
-    t0 = time.perf_counter()
+def test_a_200_kb_question_is_refused_before_it_is_read(hashing_assistant: Assistant, question: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refused on its length alone: not one character is examined, nothing is searched."""
+    examined = counting_characters(monkeypatch)
     with pytest.raises(InvalidQuestionError, match=str(MAX_QUESTION_CHARS)):
         hashing_assistant.ask(question)
-    assert time.perf_counter() - t0 < 1.0
+    assert examined == []
+
+
+def test_a_question_over_the_limit_after_cleaning_is_refused_before_search(hashing_assistant: Assistant,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    examined = counting_characters(monkeypatch)
+    with pytest.raises(InvalidQuestionError, match=str(MAX_QUESTION_CHARS)):
+        hashing_assistant.ask("Wer führte Regie? " * 1000)  # 18,000 characters: read, then refused
+    assert len(examined) == 18_000
+
+
+def counting_characters(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every character clean_question examines; fail the test if a search starts."""
+    import unicodedata
+
+    examined: list[str] = []
+
+    def category(ch: str) -> str:
+        examined.append(ch)
+        return unicodedata.category(ch)
+
+    def search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a refused question reached the search")
+
+    monkeypatch.setattr(rag.assistant, "unicodedata", SimpleNamespace(category=category))
+    monkeypatch.setattr(rag.assistant.Retriever, "search", search)
+    return examined
 
 
 def test_a_question_just_under_the_limit_is_answered(hashing_assistant: Assistant) -> None:
     question = ("Wer führte Regie? " * 200)[: MAX_QUESTION_CHARS - 1] + "?"
-    assert hashing_assistant.ask(question).passages
+    answer = hashing_assistant.ask(question)
+    assert answer.question == question and len(question) == MAX_QUESTION_CHARS  # kept whole, not cut
+    assert answer.lang == "de" and "Regie von Kim Hee-won" in answer.by_language()["de"][0][1].text
 
 
 # --- the CLI with any text ------------------------------------------------------------------------

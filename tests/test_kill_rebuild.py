@@ -1,16 +1,17 @@
 """`rag index` killed with SIGKILL part-way, for real: the previous index keeps answering the same,
-and the next `rag index` succeeds and removes what the killed build left behind."""
+and the next `rag index` succeeds and removes what the killed build left behind.
+
+Each kill is made to land mid-build: the build stops at a chosen point (embedding, between two files,
+inside a file, at the manifest switch) and is killed there, so no test passes because the build had
+already finished."""
 
 from __future__ import annotations
 
 import os
-import random
-import shutil
+import select
 import signal
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,44 +19,47 @@ import pytest
 from rag.assistant import Assistant
 from rag.cli import main
 from rag.config import PROJECT_DIR
-from rag.store import LOCK, MANIFEST, load_index, read_manifest
-from tests.conftest import CORPUS, hashing_settings
+from rag.store import LOCK, MANIFEST, VECTORS, load_index, read_manifest
+from tests.conftest import hashing_settings
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 
 QUESTIONS = ["Wer führte Regie?", "Who plays Seon-woo?", "What is the capital of Peru?"]
-EN = ("series music song piano studio friend friendship love camera photographer composer lyricist episode "
-      "scene actor actress director season week summer rain night city apartment guitar melody story "
-      "feeling heart moment memory chorus album record stage audience critic review")
-DE = ("Serie Musik Lied Klavier Studio Freund Freundschaft Liebe Kamera Fotograf Komponistin Texterin Folge "
-      "Szene Schauspieler Regisseur Staffel Woche Sommer Regen Nacht Stadt Wohnung Gitarre Melodie "
-      "Geschichte Gefühl Herz Augenblick Erinnerung Refrain Album Bühne Publikum Kritik")
 
+# `rag index` that stops at a chosen point of the build, says so on stdout and waits there to be killed:
+# the test checks the build's state while it is stopped, then SIGKILLs it, so the kill lands mid-build.
+PAUSE_AT = """
+import sys, time
+import faiss
+import rag.embedding, rag.writer
+from rag.cli import main
 
-def generate(folder: Path, files: int = 4, paragraphs: int = 80, seed: int = 1) -> None:
-    """Add distinct English and German paragraphs (no two alike, so none is dropped as a duplicate)."""
-    rng = random.Random(seed)
-    for f in range(files):
-        lang, text, glue = ("en", EN, "number") if f % 2 == 0 else ("de", DE, "Nummer")
-        vocabulary = text.split()
-        paras = []
-        for _ in range(paragraphs):
-            sentences = []
-            for _ in range(rng.randint(3, 5)):
-                ws = rng.sample(vocabulary, rng.randint(7, 12))
-                sentences.append(f"{ws[0].capitalize()} {' '.join(ws[1:])} {glue} {rng.randint(0, 10**6)}.")
-            paras.append(" ".join(sentences))
-        (folder / f"generated_{f:02d}_{lang}.txt").write_text("\n\n".join(paras) + "\n", encoding="utf-8")
+def pause():
+    print("paused", flush=True)
+    time.sleep(600)  # killed here
+
+point = sys.argv[1]
+if point == "embedding":  # nothing written yet
+    rag.embedding.HashingEmbedder.embed_batch = lambda *args, **kwargs: pause()
+elif point == "between-files":  # passages.jsonl written, no FAISS file yet
+    rag.writer.write_faiss = lambda *args, **kwargs: pause()
+elif point == "inside-a-file":  # vectors.faiss begun, not finished
+    real_writer = faiss.PyCallbackIOWriter
+    def writer(write, size):
+        def write_then_pause(data):
+            write(data)
+            pause()
+        return real_writer(write_then_pause, size)
+    faiss.PyCallbackIOWriter = writer
+sys.exit(main(sys.argv[2:]))
+"""
+# What the stopped build has in its new data folder at each point.
+WRITTEN = {"embedding": None, "between-files": {"passages.jsonl"}, "inside-a-file": {"passages.jsonl", "vectors.faiss"}}
 
 
 def env_for(corpus: Path, index: Path) -> dict[str, str]:
     return {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(index), "RAG_MODEL": "hashing",
             "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(PROJECT_DIR)}
-
-
-def start_index(corpus: Path, index: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "rag.cli", "index", *args], env=env_for(corpus, index),
-                            cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def answers(corpus: Path, index: Path, check_stale: bool = True) -> dict[str, dict]:
@@ -84,73 +88,47 @@ def rag_index(corpus: Path, index: Path, monkeypatch: pytest.MonkeyPatch, capsys
     return capsys.readouterr().out
 
 
-@dataclass(frozen=True)
-class Big:
-    corpus: Path
-    index: Path
-    seconds: float  # one full `rag index` as a subprocess, interpreter start included
-    answers: dict[str, dict]
+def wait_until_paused(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], 120)  # a bound, never reached by a working build
+    line = proc.stdout.readline() if ready else ""
+    if line != "paused\n":
+        proc.kill()
+        pytest.fail(f"the build did not reach its pause point: {proc.communicate()[1][-2000:]}")
 
 
-@pytest.fixture(scope="module")
-def big(tmp_path_factory: pytest.TempPathFactory) -> Big:
-    """The real corpus plus 320 generated paragraphs (about 500 passages), indexed by a subprocess."""
-    root = tmp_path_factory.mktemp("big")
-    corpus, index = root / "corpus", root / "index"
-    shutil.copytree(CORPUS, corpus)
-    generate(corpus)
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "rag.cli", "index"], env=env_for(corpus, index), cwd=PROJECT_DIR,
-                   check=True, capture_output=True)
-    seconds = time.perf_counter() - t0
-    assert leftovers(index) == set()
-    return Big(corpus, index, seconds, answers(corpus, index))
-
-
-def kill(proc: subprocess.Popen[bytes]) -> bool:
-    """SIGKILL the build; True if it was still running (False: it had finished first)."""
-    proc.send_signal(signal.SIGKILL)
-    _, err = proc.communicate(timeout=30)
-    if proc.returncode != -signal.SIGKILL:
-        assert proc.returncode == 0, err.decode(errors="replace")
-        return False
-    return True
-
-
-def wait_for_new_data(proc: subprocess.Popen[bytes], index: Path, old: set[str], timeout: float) -> bool:
-    """Poll until the build creates its data folder (it is then writing the index files)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if data_folders(index) - old:
-            return True
-        time.sleep(0.001)
-    return False
-
-
-@pytest.mark.parametrize(("when", "fraction"), [("fraction", 0.35), ("fraction", 0.75), ("writing", 0.0)])
-def test_build_killed_part_way(big: Big, tmp_path: Path, when: str, fraction: float,
-                               monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """Killed at a fraction of the measured build time, or as soon as its new data folder exists
-    (between the first file written and the manifest switch); the corpus gained a file meanwhile."""
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(big.corpus, corpus)
-    shutil.copytree(big.index, index)
-    before = data_folders(index)
-    (corpus / "new_en.txt").write_text("A late review: the piano scenes in the studio are the best part of "
-                                       "the series, says the critic.\n", encoding="utf-8")
-    proc = start_index(corpus, index)
-    if when == "writing":
-        assert wait_for_new_data(proc, index, before, timeout=4 * big.seconds) or proc.returncode == 0
-    time.sleep(fraction * big.seconds)
-    killed = kill(proc)
-    switched = read_manifest(index)["data"] not in before  # a kill can land after the switch, too
-    if not switched:  # the old index is in place
-        assert killed
-        assert answers(corpus, index, check_stale=False) == big.answers  # loads and answers the same
-        if when == "writing":
-            assert leftovers(index), "a build killed mid-write leaves its data folder behind"
-    out = rag_index(corpus, index, monkeypatch, capsys)
-    assert "passages (de:" in out and switched == ("unchanged" in out)  # a switched index needs no rerun
+@pytest.mark.parametrize("point", list(WRITTEN))
+def test_build_killed_mid_build(corpus_dir: Path, tmp_path: Path, point: str, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Killed while embedding, between two index files, and inside one; the corpus gained a file meanwhile."""
+    index = tmp_path / "index"
+    rag_index(corpus_dir, index, monkeypatch, capsys)
+    before, manifest, folders = answers(corpus_dir, index), read_manifest(index), data_folders(index)
+    (corpus_dir / "new_en.txt").write_text("A late review: the piano scenes in the studio are the best part of "
+                                           "the series, says the critic.\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-c", PAUSE_AT, point, "index"], env=env_for(corpus_dir, index),
+                            cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_paused(proc)
+        # Stopped mid-build: it has begun (and, past embedding, written files), the manifest is the old one.
+        new = data_folders(index) - folders
+        if WRITTEN[point] is None:
+            assert new == set()
+        else:
+            assert len(new) == 1 and {p.name for p in (index / new.pop()).iterdir()} == WRITTEN[point]
+        if point == "inside-a-file":  # part of the file: less than the old index's, which has fewer passages
+            written = next((index / d / VECTORS).stat().st_size for d in data_folders(index) - folders)
+            assert 0 < written < (index / manifest["data"] / VECTORS).stat().st_size
+        assert read_manifest(index) == manifest
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert read_manifest(index) == manifest
+    assert answers(corpus_dir, index, check_stale=False) == before  # loads and answers the same
+    assert bool(leftovers(index)) == (WRITTEN[point] is not None)  # a build killed mid-write leaves its folder
+    out = rag_index(corpus_dir, index, monkeypatch, capsys)  # takes the lock the killed build held
+    assert "passages (de:" in out and "unchanged" not in out
     assert leftovers(index) == set()
     assert any(c.source == "new_en.txt" for c in load_index(index).chunks)
 

@@ -1,10 +1,10 @@
 """Load: many concurrent questions, to the Assistant directly and through the page's /ask API, give
-exactly the answers one-at-a-time asking gives, with no failures. Loopback only, bounded in count and time."""
+exactly the answers one-at-a-time asking gives, with no failures. Loopback only, bounded in count.
+How fast that goes is measured by `rag bench`, not asserted here."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -58,6 +58,7 @@ def server(hashing_assistant: Assistant) -> Iterator[str]:
         yield url
 
 
+@pytest.mark.slow  # 208 HTTP calls: ~15 s on 2 cores; the 16-thread test above covers the same code in-process
 def test_api_from_16_clients_answers_as_sequentially(server: str, hashing_assistant: Assistant) -> None:
     from gradio_client import Client
 
@@ -75,10 +76,8 @@ def test_api_from_16_clients_answers_as_sequentially(server: str, hashing_assist
                 results.append((question, f"{type(exc).__name__}: {exc}"))
         return results
 
-    t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = [r for share in pool.map(worker, [jobs[i::16] for i in range(16)]) for r in share]
-    seconds = time.perf_counter() - t0
     assert len(results) == len(jobs) >= 200
     failures = []
     for question, got in results:
@@ -88,4 +87,3 @@ def test_api_from_16_clients_answers_as_sequentially(server: str, hashing_assist
         if not ok:
             failures.append((question, str(got)[:200]))
     assert not failures, failures[:5]
-    assert seconds < 60, f"{len(jobs)} API calls from 16 clients took {seconds:.1f} s"

@@ -13,6 +13,8 @@ from rag.evaluation import evaluate, load_set
 from rag.index import build_index
 from tests.conftest import CORPUS
 
+pytestmark = pytest.mark.slow  # loads the real models: minutes, not seconds
+
 # Floors for the eval set's TEST split, a little under what the README reports, so that noise
 # passes and a real regression fails.
 # One question is about 0.02 of a direction (about 51 each) and 0.018 of off-topic (56).
