@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from rag.errors import ConfigError
 
@@ -81,7 +82,8 @@ class Settings:
 
     def for_model(self, model: str) -> Settings:
         """A copy for model: knobs still at their defaults take the values tuned for that model (TUNED)."""
-        tuned = {k: v for k, v in TUNED.get(model, {}).items() if getattr(self, k) == getattr(Settings, k)}
+        tuned: dict[str, Any] = {k: v for k, v in TUNED.get(model, {}).items()
+                                 if getattr(self, k) == getattr(Settings, k)}
         return replace(self, model=model, **tuned)
 
     def validate(self) -> None:
