@@ -20,8 +20,9 @@ log = logging.getLogger("rag.ui")
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 NO_PASSAGE = {"en": "No relevant English passage.", "de": "Keine passende deutsche Textstelle."}
-EXAMPLES = ["Wer führte Regie?", "Who plays Seon-woo?", "Wie viele Folgen hat die Serie?",
-            "What do critics say about the music?"]
+# Questions of the eval set (tests/test_real_model.py checks each cites its answer first in both languages).
+EXAMPLES = ["Wer spielt Eun-soo?", "Who plays the composer Kang Woo-il?", "Wofür ist Regisseurin Kim Hee-won bekannt?",
+            "How's the cinematography?"]
 NO_LANGUAGE = "Tick at least one language under “Options” to search."
 PLACEHOLDER = "Ask in English or German, e.g. “Wer führte Regie?” — then press Enter"
 WELCOME = "Ask about *Soundtrack #1* in English or German — or click an example below."

@@ -11,6 +11,7 @@ import pytest
 from rag.assistant import Assistant
 from rag.config import PROJECT_DIR, Settings
 from rag.index import build_index
+from rag.ui import EXAMPLES
 from tests.conftest import CORPUS, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -83,10 +84,10 @@ def test_german_question_cites_both_languages_and_script_stays_text(url: str,
             page.screenshot(path=str(shot), full_page=True)
 
             # Clicking an example asks it.
-            page.locator("button", has_text="Who plays Seon-woo?").first.click()
+            page.locator("button", has_text=EXAMPLES[1]).first.click()
             page.locator("#chat [data-testid='bot']").nth(1).wait_for(timeout=TIMEOUT_MS)
-            expect(chat.get_by_text("Who plays Seon-woo?")).to_be_visible()
-            expect(sources.get_by_text("Who plays Seon-woo?")).to_be_visible(timeout=TIMEOUT_MS)
+            expect(chat.get_by_text(EXAMPLES[1])).to_be_visible()
+            expect(sources.get_by_text(EXAMPLES[1])).to_be_visible(timeout=TIMEOUT_MS)
 
             for n, evil in enumerate(["<script>alert(1)</script>",
                                       "<img src=x onerror=alert(1)>"], start=3):
