@@ -1,13 +1,15 @@
 """Ablation on the TUNING split: each retrieval technique switched on in turn; prints a Markdown table.
 
 Abstention is off (every question is answered) so the table shows ranking quality alone.
-Run: python eval/ablation.py [--models use-multilingual,minilm,use-multilingual+minilm]
+Run: python eval/ablation.py [--models e5-small,use-multilingual,minilm]
+The first model gets the step-by-step rows; the others one row with every technique on.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -21,14 +23,15 @@ from rag.index import build_index, load_index
 NO_ABSTAIN = {"min_score": -1.0, "min_question_score": -1.0, "language_margin": 9.0}
 OFF = {"lexical_weight": 0.0, "soft_weight": 0.0, "entity_weight": 0.0, "sentence_weight": 0.0,
        "common_word_share": 1.0, "bridge_similarity": 2.0}
+# Each step switches one technique on, at the model's tuned value.
 STEPS = [
-    ("dense only (passage vectors)", {}),
-    ("+ sentence vectors (max)", {"sentence_weight": 1.0}),
-    ("+ title words left out of the query", {"common_word_share": 0.2}),
-    ("+ BM25, stemmed (weight 0.3)", {"lexical_weight": 0.3}),
-    ("+ vocabulary bridge for BM25", {"bridge_similarity": 0.75}),
-    ("+ soft term matching (0.35)", {"soft_weight": 0.35}),
-    ("+ entity bridging across languages (0.2)", {"entity_weight": 0.2}),
+    ("dense only (passage vectors)", []),
+    ("+ sentence vectors (max)", ["sentence_weight"]),
+    ("+ title words left out of the query", ["common_word_share"]),
+    ("+ BM25, stemmed", ["lexical_weight"]),
+    ("+ vocabulary bridge for BM25", ["bridge_similarity"]),
+    ("+ soft term matching", ["soft_weight"]),
+    ("+ entity bridging across languages", ["entity_weight"]),
 ]
 
 
@@ -41,23 +44,25 @@ def row(label: str, report: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--models", default="use-multilingual")
+    ap.add_argument("--models", default="e5-small,use-multilingual")
     args = ap.parse_args()
     items = [i for i in load_set(DEFAULT_SET) if i.split == "tune"]
     print("| setting | en→en hit@1 / hit@3 | en→de | de→en | de→de | mean hit@3 |")
     print("|---|---|---|---|---|---|")
-    for model in args.models.split(","):
-        settings = Settings.from_env(index_dir=Path(f"/tmp/ablation-{model}"), model=model)
+    models = args.models.split(",")
+    for model in models:
+        settings = Settings.from_env(index_dir=Path(tempfile.gettempdir()) / f"ablation-{model}", model=model)
         embedder = load_embedder(model)
         build_index(settings, embedder=embedder)
         index = load_index(settings.index_dir)
-        steps = STEPS if model == "use-multilingual" else [("all techniques", {})]
-        changes = dict(OFF) if model == "use-multilingual" else {}
-        for label, step in steps:
-            changes.update(step)
+        first = model == models[0]
+        steps = STEPS if first else [("all techniques", list(OFF))]
+        changes: dict[str, float] = dict(OFF) if first else {}
+        for label, knobs in steps:
+            changes.update({knob: getattr(settings, knob) for knob in knobs})
             assistant = Assistant(index, embedder, settings.with_(**changes, **NO_ABSTAIN))
             report = evaluate(lambda q, a=assistant: a.ask(q, k=3), items)["tune"]
-            print(row(f"{model}: {label}" if model != "use-multilingual" else label, report), flush=True)
+            print(row(label if first else f"{model}: {label}", report), flush=True)
 
 
 if __name__ == "__main__":

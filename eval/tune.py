@@ -20,8 +20,9 @@ from rag.embedding import load_embedder
 from rag.evaluation import DEFAULT_SET, evaluate, load_set
 from rag.index import build_index, load_index
 
-KNOBS = ["lexical_weight", "soft_weight", "soft_floor", "entity_weight", "sentence_weight", "common_word_share",
-         "bridge_similarity", "min_score", "min_question_score", "unknown_name_penalty", "language_margin"]
+KNOBS = ["lexical_weight", "dense_floor", "soft_weight", "soft_floor", "entity_weight", "sentence_weight",
+         "common_word_share", "bridge_similarity", "min_score", "min_question_score", "unknown_name_penalty",
+         "language_margin", "highlight_margin"]
 
 
 def objective(r: dict) -> float:
@@ -43,8 +44,12 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=Settings.chunk_size)
     ap.add_argument("--top", type=int, default=8, help="how many of the best settings to print")
     for knob in KNOBS:
-        ap.add_argument(f"--{knob}", default=str(getattr(Settings, knob)), help="comma-separated values")
+        ap.add_argument(f"--{knob}", help="comma-separated values (default: the model's tuned value)")
     args = ap.parse_args()
+    tuned = Settings.from_env(model=args.model)  # the defaults, or the values tuned for another model
+    for knob in KNOBS:
+        if getattr(args, knob) is None:
+            setattr(args, knob, str(getattr(tuned, knob)))
     settings = Settings.from_env(index_dir=Path(f"/tmp/tune-{args.model}-{args.chunk_size}"), model=args.model,
                                  chunk_size=args.chunk_size)
     embedder = load_embedder(args.model)
