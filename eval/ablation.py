@@ -11,13 +11,14 @@ import argparse
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.embedding import load_embedder
-from rag.evaluation import DEFAULT_SET, evaluate, load_set
+from rag.evaluation import DEFAULT_SET, Item, evaluate, load_set
 from rag.index import build_index, load_index
 
 NO_ABSTAIN = {"min_score": -1.0, "min_question_score": -1.0, "language_margin": 9.0}
@@ -45,6 +46,7 @@ def row(label: str, report: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="e5-small,use-multilingual")
+    ap.add_argument("--word-model", help="one more row: the first model, its word vectors from this model")
     args = ap.parse_args()
     items = [i for i in load_set(DEFAULT_SET) if i.split == "tune"]
     print("| setting | en→en hit@1 / hit@3 | en→de | de→en | de→de | mean hit@3 |")
@@ -63,6 +65,21 @@ def main() -> None:
             assistant = Assistant(index, embedder, settings.with_(**changes, **NO_ABSTAIN))
             report = evaluate(lambda q, a=assistant: a.ask(q, k=3), items)["tune"]
             print(row(label if first else f"{model}: {label}", report), flush=True)
+    if args.word_model:
+        report = word_vectors_from(models[0], args.word_model, items)
+        print(row(f"{models[0]}, word vectors from {args.word_model}", report))
+
+
+def word_vectors_from(model: str, word_model: str, items: list[Item]) -> dict[str, Any]:
+    """The tuning report of model with its corpus and question word vectors (bridge, soft matching) from word_model."""
+    settings = Settings.from_env(index_dir=Path(tempfile.gettempdir()) / f"ablation-{model}", model=model)
+    index, embedder, words = load_index(settings.index_dir), load_embedder(model), load_embedder(word_model)
+    index.vocabulary_vectors = {lang: words.embed(ws, kind="query") for lang, ws in index.vocabulary.items()}
+    tuned = Settings.from_env(model=word_model)  # word-level bars belong to the word model
+    assistant = Assistant(index, embedder, settings.with_(soft_floor=tuned.soft_floor,
+                                                          bridge_similarity=tuned.bridge_similarity, **NO_ABSTAIN))
+    assistant.retriever.word_embedder = words
+    return evaluate(lambda q: assistant.ask(q, k=3), items)["tune"]
 
 
 if __name__ == "__main__":
