@@ -11,9 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag import Answer, Assistant, InvalidQuestionError, Passage
-from rag.answer import NOTHING_FOUND
+from rag.answer import NOTHING_FOUND, compose
+from rag.chunking import Chunk
+from rag.config import Settings
 from rag.corpus import collapse
+from rag.retrieve import Hit
 from rag.text import split_sentences
+
+HIGHLIGHT_MARGIN = Settings().for_model("hashing").highlight_margin
 
 
 def check_answer(answer: Answer, corpus: Path) -> None:
@@ -27,8 +32,9 @@ def check_answer(answer: Answer, corpus: Path) -> None:
         assert p.text == collapse(raw[p.start : p.end])
         assert p.line_start == raw.count("\n", 0, p.start) + 1
         assert p.line_end == p.line_start + raw.count("\n", p.start, p.end)
-        assert p.highlight and p.highlight in p.text
-        if n == answer.by_language()[p.lang][0][0]:  # the best passage of its language speaks for it
+        best = answer.by_language()[p.lang][0][1]
+        assert p.highlight in p.text and bool(p.highlight) == (p.score >= best.score - HIGHLIGHT_MARGIN)
+        if p is best:  # the best passage of its language speaks for it
             assert f"{p.highlight} [{n}]" in answer.text
 
 
@@ -146,3 +152,35 @@ def test_module_ask_builds_the_default_index_on_first_use(corpus_dir, tmp_path, 
     assert (index_dir / "manifest.json").is_file() and "building the index" in caplog.text
     assert {p.lang for p in answer.passages} == {"de", "en"}
     assert ask("Who plays Seon-woo?").passages  # the loaded assistant is reused
+
+
+def _hit(lang: str, text: str, score: float, highlight: str) -> Hit:
+    return Hit(Chunk(f"{lang}.txt", 0, len(text), lang, text, "", 1, 1), score, score, 0.0, highlight)
+
+
+@pytest.mark.parametrize(("lang", "says"), [
+    ("en", "The German source says nothing about this."), ("de", "Die deutsche Quelle sagt dazu nichts.")])
+def test_the_short_answer_says_plainly_when_a_side_has_nothing(lang: str, says: str) -> None:
+    answer = compose("q", lang, {"en": [_hit("en", "Kim Hee-won directed it. More.", 0.5, "Kim Hee-won directed it.")],
+                                 "de": []})
+    english, german = "Kim Hee-won directed it. [1]", says
+    assert answer.text == (f"{english} {german}" if lang == "en" else f"{german} {english}")
+
+
+def test_a_side_without_an_answering_sentence_says_it_has_only_related_passages() -> None:
+    answer = compose("Wer führte Regie?", "de", {
+        "de": [_hit("de", "Regie: Kim Hee-won.", 0.6, "Regie: Kim Hee-won.")],
+        "en": [_hit("en", "A song.", 0.3, ""), _hit("en", "Another.", 0.2, "")]})
+    assert answer.text.startswith("Regie: Kim Hee-won. [1] ")  # the question's language first
+    assert "Die englische Quelle hat verwandte Passagen [2] [3], aber keinen Satz" in answer.text
+    assert [p.highlight for p in answer.passages] == ["Regie: Kim Hee-won.", "", ""]
+
+
+def test_only_passages_near_their_languages_best_are_highlighted(hashing_assistant: Assistant) -> None:
+    answer = hashing_assistant.ask("Who plays Seon-woo?", k=10)
+    for lang, numbered in answer.by_language().items():
+        best = numbered[0][1].score
+        assert numbered[0][1].highlight, lang
+        for _, p in numbered:
+            assert bool(p.highlight) == (p.score >= best - HIGHLIGHT_MARGIN), (lang, p.score, best)
+    assert any(not p.highlight for p in answer.passages)  # k=10 reaches passages far below the best

@@ -93,7 +93,7 @@ def test_every_passage_of_the_real_corpus_splits_cleanly(hashing_assistant: Assi
 def test_highlights_and_answer_text_are_whole_sentences(hashing_assistant: Assistant, question: str) -> None:
     answer = hashing_assistant.ask(question, k=5)
     assert answer.passages
-    for passage in answer.passages:
+    for passage in (p for p in answer.passages if p.highlight):  # passages far below the best have none
         assert passage.highlight in split_sentences(passage.text)
         assert re.search(r"[^\W\d_]", passage.highlight) and not INSIDE.search(passage.highlight)
     assert not re.search(r"(?:Mr|Dr|\b\d{1,2})\.\s*\[\d+\]", answer.text)
