@@ -59,6 +59,23 @@ def make_faiss(vectors: np.ndarray) -> Any:
     return index
 
 
+def search_parameters(lo: int, hi: int, nprobe: int | None) -> Any:
+    """FAISS search parameters restricting a search to rows [lo, hi) (one language), with nprobe if IVF."""
+    import faiss
+
+    if nprobe:
+        sel = faiss.IDSelectorRange(lo, hi, True)  # True: ids are sorted in each list (added in order)
+        # faiss's stubs lack the keyword arguments its Python wrapper accepts.
+        return faiss.SearchParametersIVF(sel=sel, nprobe=int(nprobe))  # type: ignore[call-arg]
+    return faiss.SearchParameters(sel=faiss.IDSelectorRange(lo, hi))  # type: ignore[call-arg]
+
+
+def candidates(faiss_index: Any, vector: np.ndarray, lo: int, hi: int, n: int, nprobe: int | None) -> np.ndarray:
+    """Rows of [lo, hi), counted from lo, of the (at most) n passages nearest to vector."""
+    _, ids = faiss_index.search(vector[None, :], n, params=search_parameters(lo, hi, nprobe))
+    return ids[0][ids[0] >= 0] - lo
+
+
 def matrix_view(flat_index: Any) -> np.ndarray:
     """The stored vectors of a flat index (IndexFlatIP) as a numpy view (no copy)."""
     import faiss

@@ -162,7 +162,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.scale:
-        from rag.bench_scale import format_scale, run_scale
+        from benchmarks.scale import format_scale, run_scale
 
         try:
             sizes = tuple(int(size.replace("_", "")) for size in args.scale.split(","))
@@ -171,8 +171,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result = run_scale(settings, sizes)
         print(json.dumps(result, indent=2) if args.json else format_scale(result))
         return 0
-    from rag.bench import format_table, run
-    from rag.bench_baseline import INSTALL_HINT, available
+    from benchmarks.baseline import INSTALL_HINT, available
+    from benchmarks.run import format_table, run
 
     if not args.no_baseline and not available():
         print(f"rag: note: {INSTALL_HINT}", file=sys.stderr)

@@ -12,6 +12,7 @@ import numpy as np
 from rag.chunking import Chunk
 from rag.config import Settings
 from rag.conversation import leans_on_context
+from rag.dense import DenseScorer
 from rag.embedding import Embedder
 from rag.lexical import BM25, STOPWORDS, tokenize
 from rag.lru import LRU
@@ -20,7 +21,6 @@ from rag.store import Index
 from rag.text import split_sentences
 from rag.vocabulary import Bridge, SoftMatcher, words
 
-EXACT_BELOW = 20_000  # rows per language scored exhaustively; above, FAISS picks candidates
 CANDIDATES = 200
 WORD_CACHE = 4096  # vectors of past questions' words kept besides the corpus words' (8 MB at 512 dimensions)
 ENTITY_CACHE = 4096  # passages whose name and number terms are kept
@@ -59,12 +59,7 @@ class Retriever:
                               [c.text for c in index.chunks[lo:hi]], settings.soft_floor)
             for lang, (lo, hi) in self.ranges.items()
         }
-        # Sentence rows are stored grouped by chunk: reduceat needs where each chunk's group starts.
-        owner = index.sentence_owner
-        self._sentence_starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        self._sentence_chunks = owner[self._sentence_starts]
-        self._sentence_range = {int(c): (int(a), int(b)) for c, a, b in zip(
-            self._sentence_chunks, self._sentence_starts, np.r_[self._sentence_starts[1:], len(owner)], strict=True)}
+        self.dense = DenseScorer(index, settings)
         self._row = {(c.source, c.start): i for i, c in enumerate(index.chunks)}
         self._entities: LRU[tuple[int, str], frozenset[str]] = LRU(ENTITY_CACHE)
         self._question_words: LRU[str, np.ndarray] = LRU(WORD_CACHE)  # bounded: new words come with every question
@@ -137,7 +132,7 @@ class Retriever:
         for word, word_vector in fresh.items():
             self._question_words.put(word, word_vector)
         word_vectors = {w: known[w] if w in known else fresh[w] for w in query_words}
-        dense_all = self._dense_scores(vector)
+        dense_all = self.dense.scores(vector)
         soft_query = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(
             -1, self.word_embedder.dim or len(vector))
         if self.settings.soft_weight <= 0:
@@ -173,13 +168,9 @@ class Retriever:
         """
         if hit.score < best_score - self.settings.highlight_margin:
             return hit
-        row = self._row[(hit.chunk.source, hit.chunk.start)]
-        sentences = split_sentences(hit.chunk.text)
-        lo, hi = self._sentence_range.get(row, (0, 0))
-        if hi - lo != len(sentences) or not sentences:
-            return hit
-        best = int(np.argmax(self.index.sentence_vectors[lo:hi] @ vector))
-        return replace(hit, highlight=sentences[best])
+        best = self.dense.best_sentence(self._row[(hit.chunk.source, hit.chunk.start)], vector)
+        # The sentence rows were checked against the passages' sentences when the index was loaded.
+        return hit if best is None else replace(hit, highlight=split_sentences(hit.chunk.text)[best])
 
     def _entity_terms(self, chunk: Chunk, lang: str, known: dict[str, float]) -> dict[str, float]:
         """Name and number tokens of a passage that also occur in lang's passages, minus the query's."""
@@ -196,35 +187,6 @@ class Retriever:
         kept = [w for w in query.split() if re.sub(r"\W+", "", w.casefold()) not in self._common]
         return " ".join(kept) if kept else query
 
-    def _dense_scores(self, vector: np.ndarray) -> np.ndarray | None:
-        """Similarity of every passage: a blend of the passage vector and its best sentence."""
-        if len(self.index.chunks) > EXACT_BELOW:
-            return None
-        chunk = self.index.vectors @ vector
-        if not len(self._sentence_starts):
-            return chunk
-        best = np.full_like(chunk, -1.0)
-        best[self._sentence_chunks] = np.maximum.reduceat(self.index.sentence_vectors @ vector,
-                                                          self._sentence_starts)
-        a = self.settings.sentence_weight
-        return self._rescale((1 - a) * chunk + a * np.maximum(best, chunk))
-
-    def _rescale(self, dense: np.ndarray) -> np.ndarray:
-        # e5 cosines sit in a narrow band (unrelated text ≈ 0.7): stretch it so fusion weights mean the same.
-        floor = self.settings.dense_floor
-        return (dense - floor) / (1 - floor)
-
-    def _dense_rows(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        """_dense_scores for some rows only (large corpora, where scoring every row is too slow)."""
-        chunk = self.index.vectors[rows] @ vector
-        best = chunk.copy()
-        for i, row in enumerate(rows):
-            a, b = self._sentence_range.get(int(row), (0, 0))
-            if b > a:
-                best[i] = max(best[i], float((self.index.sentence_vectors[a:b] @ vector).max()))
-        w = self.settings.sentence_weight
-        return self._rescale((1 - w) * chunk + w * best)
-
     def _search_language(self, lang: str, terms: dict[str, float], vector: np.ndarray,
                          dense_all: np.ndarray | None, soft_query: np.ndarray, k: int,
                          boost: dict[str, float] | None = None) -> tuple[list[Hit], float]:
@@ -240,8 +202,8 @@ class Retriever:
         else:
             # argpartition, not argsort: the best CANDIDATES lexical rows in any order (union1d sorts anyway)
             lexical_top = np.argpartition(-lexical_all, min(CANDIDATES, len(lexical_all) - 1))[:CANDIDATES]
-            rows = np.union1d(self._dense_candidates(vector, lo, hi), lexical_top)
-            dense = self._dense_rows(lo + rows, vector)
+            rows = np.union1d(self.index.candidates(vector, lo, hi, CANDIDATES), lexical_top)
+            dense = self.dense.rows(lo + rows, vector)
         lexical = lexical_all[rows]
         v = self.settings.soft_weight
         fused = (1 - w - v) * dense + w * lexical
@@ -254,11 +216,6 @@ class Retriever:
         hits = [Hit(self.index.chunks[lo + int(rows[i])], float(fused[i]), float(dense[i]), float(lexical[i]))
                 for i in order if fused[i] >= self.settings.min_score]
         return hits, evidence
-
-    def _dense_candidates(self, vector: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        params = self.index.search_parameters(lo, hi)  # exact or IVF (with its nprobe), rows lo..hi only
-        _, ids = self.index.faiss_index.search(vector[None, :], CANDIDATES, params=params)
-        return ids[0][ids[0] >= 0] - lo
 
     def _drop_weak_languages(self, hits: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
         # A language whose best passage is far below the best overall only adds noise.

@@ -58,16 +58,9 @@ class Index:
     vocabulary_vectors: dict[str, np.ndarray]  # language → (words, dim)
     exact_index: Any = None  # the flat index whose storage `vectors` views, when faiss_index is the ANN
 
-    def search_parameters(self, lo: int, hi: int) -> Any:
-        """FAISS search parameters restricting a search to rows [lo, hi) (one language), with nprobe."""
-        import faiss
-
-        nprobe = self.manifest.get("nprobe")
-        if nprobe:
-            sel = faiss.IDSelectorRange(lo, hi, True)  # True: ids are sorted in each list (added in order)
-            # faiss's stubs lack the keyword arguments its Python wrapper accepts.
-            return faiss.SearchParametersIVF(sel=sel, nprobe=int(nprobe))  # type: ignore[call-arg]
-        return faiss.SearchParameters(sel=faiss.IDSelectorRange(lo, hi))  # type: ignore[call-arg]
+    def candidates(self, vector: np.ndarray, lo: int, hi: int, n: int) -> np.ndarray:
+        """Rows of [lo, hi) (one language), counted from lo, of the n passages nearest to vector."""
+        return ann.candidates(self.faiss_index, vector, lo, hi, n, self.manifest.get("nprobe"))
 
     @property
     def ranges(self) -> dict[str, tuple[int, int]]:

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.synthetic import passages, synthetic_vectors, write_corpus
 from rag.cli import main
 from rag.config import PROJECT_DIR
 from rag.corpus import detect_language
-from rag.synthetic import passages, synthetic_vectors, write_corpus
 
 REQUIRED = {"ask_ms", "hit_at_3", "cold_start_s", "build_s", "incremental_build_s", "peak_rss_mb", "qps_1_thread",
             "qps_4_threads", "load_p95_ms", "machine"}
@@ -60,7 +60,7 @@ def bench_env(corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_bench_json_has_every_figure(bench_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.bench_baseline import available
+    from benchmarks.baseline import available
 
     assert main(["bench", "--json", "--files", "6", "--set", str(bench_env)]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -85,8 +85,8 @@ def test_bench_without_langchain_says_how_to_get_it(bench_env: Path, monkeypatch
                "peak_rss_mb": 150.0, "ask_ms": {"p50": 5.0, "p95": 9.0, "p99": 12.0}, "qps_1_thread": 100.0,
                "qps_4_threads": 150.0, "load_p95_ms": 40.0, "abstain_off_topic": 0.5,
                "hit_at_3": {"mean": 0.5, "en->en": 0.6, "en->de": 0.5, "de->en": 0.4, "de->de": 0.5}}
-    monkeypatch.setattr("rag.bench.bench_ours", lambda *args: dict(figures))  # the real run is tested above
-    monkeypatch.setattr("rag.bench_baseline.available", lambda: False)
+    monkeypatch.setattr("benchmarks.run.bench_ours", lambda *args: dict(figures))  # the real run is tested above
+    monkeypatch.setattr("benchmarks.baseline.available", lambda: False)
     assert main(["bench", "--files", "0", "--set", str(bench_env)]) == 0
     captured = capsys.readouterr()
     assert 'pip install -e ".[bench]"' in captured.err
@@ -104,7 +104,7 @@ def test_approximate_index_keeps_recall_at_10k(tmp_path: Path, monkeypatch: pyte
 
     The floor on scanned passages is lifted too, so only half of the lists are probed, as at 1M passages.
     """
-    from rag.bench_scale import scale_one
+    from benchmarks.scale import scale_one
     from rag.embedding import load_embedder
     from rag.evaluation import load_set
 

@@ -80,19 +80,39 @@ class Baseline:
 
     @classmethod
     def load(cls, folder: Path, embedder: Embedder) -> Baseline:
-        """Load a store saved by save() (LangChain pickles its docstore: only load your own folders)."""
+        """Load a store saved by save(): the FAISS file and the passages as JSON (LangChain's own
+        save_local pickles its docstore, and nothing here loads a pickle)."""
+        import json
         import warnings
+
+        import faiss
+        from langchain_core.documents import Document
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
+            from langchain_community.docstore.in_memory import InMemoryDocstore
             from langchain_community.vectorstores import FAISS
+            from langchain_community.vectorstores.utils import DistanceStrategy
 
-        store = FAISS.load_local(str(folder), as_langchain(embedder), allow_dangerous_deserialization=True)
-        langs = sorted({doc.metadata["lang"] for doc in store.docstore._dict.values()})
-        return cls(store, langs)
+        docs = json.loads((folder / "docs.json").read_text(encoding="utf-8"))
+        ids = [str(i) for i in range(len(docs))]
+        store = FAISS(as_langchain(embedder), faiss.read_index(str(folder / "index.faiss")),
+                      InMemoryDocstore({i: Document(page_content=d["text"], metadata=d["metadata"])
+                                        for i, d in zip(ids, docs, strict=True)}),
+                      dict(enumerate(ids)), distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT)
+        return cls(store, sorted({d["metadata"]["lang"] for d in docs}))
 
     def save(self, folder: Path) -> None:
-        self.store.save_local(str(folder))
+        """The FAISS index and the passages (JSON) in folder, in the store's row order."""
+        import json
+
+        import faiss
+
+        folder.mkdir(parents=True, exist_ok=True)
+        faiss.write_index(self.store.index, str(folder / "index.faiss"))
+        rows = [self.store.docstore.search(self.store.index_to_docstore_id[i]) for i in range(self.store.index.ntotal)]
+        docs = [{"text": d.page_content, "metadata": d.metadata} for d in rows]
+        (folder / "docs.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
 
     def ask(self, question: str, k: int = 3) -> Answer:
         """The k nearest passages of each language (one query embedding, one filtered search per language)."""
@@ -110,6 +130,6 @@ class Baseline:
 
 def cold_start_code(folder: Path, model: str) -> str:
     """Python source that loads a saved baseline and answers one question (timed by the caller)."""
-    return ("from pathlib import Path; from rag.bench_baseline import Baseline; "
+    return ("from pathlib import Path; from benchmarks.baseline import Baseline; "
             "from rag.embedding import load_embedder; "
             f"Baseline.load(Path({str(folder)!r}), load_embedder({model!r})).ask('Wer führte Regie?')")

@@ -2,7 +2,7 @@
 
 Everything is measured in one run on this machine: a fresh index of the corpus in a temporary
 folder, then the same questions (the eval set, both languages) through Assistant.ask and through
-the LangChain baseline (rag.bench_baseline), when langchain-community is installed.
+the LangChain baseline (benchmarks.baseline), when langchain-community is installed.
 """
 
 from __future__ import annotations
@@ -118,11 +118,11 @@ def measure_asks(ask: Callable[[str], Answer], set_path: Path = DEFAULT_SET,
 def bench_ours(settings: Settings, tmp: Path, index_dir: Path | None, eval_set: Path,
                progress: bool) -> dict[str, Any]:
     """Our figures: build of a fresh copy of the corpus, cold start, asks, then an incremental rebuild."""
+    from benchmarks.synthetic import extend_file
     from rag.assistant import Assistant
     from rag.corpus import SUFFIXES
     from rag.embedding import load_embedder
     from rag.index import build_index
-    from rag.synthetic import extend_file
 
     corpus = tmp / "corpus"
     shutil.copytree(settings.corpus_dir, corpus)
@@ -144,7 +144,7 @@ def bench_ours(settings: Settings, tmp: Path, index_dir: Path | None, eval_set: 
 
 def bench_langchain(settings: Settings, tmp: Path, eval_set: Path, progress: bool) -> dict[str, Any]:
     """The same figures for the LangChain FAISS baseline (which has no incremental build: it rebuilds)."""
-    from rag.bench_baseline import Baseline, cold_start_code
+    from benchmarks.baseline import Baseline, cold_start_code
     from rag.embedding import load_embedder
 
     embedder = load_embedder(settings.model)
@@ -167,14 +167,14 @@ RATIOS = ("build_s", "incremental_build_s", "cold_start_s", "peak_rss_mb", "qps_
 def run(settings: Settings, index_dir: Path | None = None, baseline: bool = True, files: int = 1000,
         eval_set: Path = DEFAULT_SET, progress: bool = True) -> dict[str, Any]:
     """All figures of `rag bench` as one dict (see README, Performance)."""
-    from rag import bench_baseline
+    from benchmarks import baseline as bench_baseline
 
     result: dict[str, Any] = {"machine": machine()}
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as folder:
         tmp = Path(folder)
         result.update(bench_ours(settings, tmp / "ours", index_dir, eval_set, progress))
         if files:
-            from rag.bench_scale import files_incremental
+            from benchmarks.scale import files_incremental
 
             result["incremental_files"] = files_incremental(settings, tmp / "files", files, progress)
         if baseline and bench_baseline.available():

@@ -2,9 +2,9 @@
 
 Embedding a million passages on 2 cores would take hours, so the real model embeds a sample of
 2,000 synthetic passages (through the whole product build, which gives the build throughput), and
-each size is filled with synthetic vectors made from the sample's (rag.synthetic). The search is the
+each size is filled with synthetic vectors made from the sample's (benchmarks.synthetic). The search is the
 product's: rag/index.py writes and memory-maps the files and chooses the FAISS index
-(make_faiss), and Retriever._dense_candidates finds each language's candidates, which are then
+(make_faiss), and rag.ann.candidates finds each language's candidates, which are then
 rescored with the exact vectors, as retrieve.py does. Queries are the eval questions, embedded.
 """
 
@@ -15,7 +15,6 @@ import resource
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -29,9 +28,9 @@ RECALL_AT = 10
 
 def files_incremental(settings: Settings, folder: Path, files: int, progress: bool = False) -> dict[str, Any]:
     """Full build of `files` synthetic files, then the rebuild after one of them changed."""
+    from benchmarks.synthetic import extend_file, write_corpus
     from rag.embedding import load_embedder
     from rag.index import build_index
-    from rag.synthetic import extend_file, write_corpus
 
     paths = write_corpus(folder / "corpus", files, PER_FILE)
     target = settings.with_(corpus_dir=folder / "corpus", index_dir=folder / "index")
@@ -46,10 +45,10 @@ def files_incremental(settings: Settings, folder: Path, files: int, progress: bo
 
 def embed_sample(settings: Settings, folder: Path, progress: bool = False) -> dict[str, Any]:
     """Build a real index of the 2,000-passage sample; its vectors, throughput and bytes per passage."""
+    from benchmarks.synthetic import write_corpus
     from rag.embedding import load_embedder
     from rag.evaluation import LANGS, load_set
     from rag.index import build_index, load_index
-    from rag.synthetic import write_corpus
 
     write_corpus(folder / "corpus", SAMPLE_FILES, PER_FILE, seed=1)
     target = settings.with_(corpus_dir=folder / "corpus", index_dir=folder / "index")
@@ -67,10 +66,10 @@ def scale_one(n: int, sample_file: str, folder: str) -> dict[str, Any]:
     """Index n synthetic vectors with the product's code and measure it (run in a fresh process)."""
     import faiss
 
-    from rag.ann import APPROXIMATE_ABOVE, ann_plan, make_faiss, matrix_view
-    from rag.retrieve import Retriever
-    from rag.store import ANN, VECTORS, Index
-    from rag.synthetic import synthetic_vectors
+    from benchmarks.synthetic import synthetic_vectors
+    from rag.ann import APPROXIMATE_ABOVE, ann_plan, candidates, make_faiss, matrix_view
+    from rag.retrieve import CANDIDATES
+    from rag.store import ANN, VECTORS
 
     sample = np.load(sample_file)
     vectors, langs, queries = sample["vectors"], sample["langs"], sample["queries"]
@@ -82,10 +81,10 @@ def scale_one(n: int, sample_file: str, folder: str) -> dict[str, Any]:
     truth = [faiss.knn(queries, x[lo:hi], RECALL_AT, metric=faiss.METRIC_INNER_PRODUCT)[1] + lo for lo, hi in ranges]
     path = Path(folder)
     t0 = time.perf_counter()
-    exact = faiss.IndexFlatIP(x.shape[1])
-    exact.add(x)
-    faiss.write_index(exact, str(path / VECTORS))
-    del exact
+    flat = faiss.IndexFlatIP(x.shape[1])
+    flat.add(x)
+    faiss.write_index(flat, str(path / VECTORS))
+    del flat
     plan = ann_plan(n)
     if plan is not None:
         faiss.write_index(make_faiss(x), str(path / ANN))
@@ -94,18 +93,15 @@ def scale_one(n: int, sample_file: str, folder: str) -> dict[str, Any]:
     mmap = faiss.IO_FLAG_MMAP_IFC if n > APPROXIMATE_ABOVE else 0  # as rag.store.load_index reads
     exact = faiss.read_index(str(path / VECTORS), mmap)
     ann = faiss.read_index(str(path / ANN), mmap) if plan else None
-    manifest = {"nprobe": plan[1]} if plan else {}
-    empty = np.zeros((0, exact.d), np.float32)
-    index = Index(path, manifest, [], matrix_view(exact), ann or exact, None, empty, np.zeros(0, np.int64), {}, {},
-                  exact_index=exact)
-    retriever = SimpleNamespace(index=index)
+    nprobe = plan[1] if plan else None
+    stored = matrix_view(exact)
     ms, recall = [], []
     for i, q in enumerate(np.vstack([queries[:5], queries])):  # the first five warm up
         t1 = time.perf_counter()
         found = []
         for lo, hi in ranges:
-            rows = Retriever._dense_candidates(retriever, q, lo, hi)  # type: ignore[arg-type]
-            dense = index.vectors[lo + rows] @ q  # exact rescoring, as Retriever._search_language does
+            rows = candidates(ann or exact, q, lo, hi, CANDIDATES, nprobe)  # as the Retriever finds them
+            dense = stored[lo + rows] @ q  # exact rescoring, as the Retriever does
             found.append(lo + rows[np.argsort(-dense)[:RECALL_AT]])
         if i >= 5:
             ms.append((time.perf_counter() - t1) * 1000)
@@ -143,8 +139,8 @@ def run_scale(settings: Settings, sizes: tuple[int, ...] = DEFAULT_SIZES, progre
     """Figures for each corpus size; every size is indexed and measured in its own process."""
     from tqdm import tqdm
 
-    from rag.bench import machine
-    from rag.synthetic import synthetic_vectors
+    from benchmarks.run import machine
+    from benchmarks.synthetic import synthetic_vectors
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="rag-scale-") as folder:
