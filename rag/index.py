@@ -165,8 +165,9 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     with build_lock(settings.index_dir):
-        write_index_files(settings.index_dir, manifest, chunks, chunk_vectors, sentence_vectors, vocabulary,
-                          vocab_vectors)
+        sentence_counts = [len(split_sentences(c.text)) for c in chunks]  # the rows of sentences.faiss, in order
+        write_index_files(settings.index_dir, manifest, chunks, sentence_counts, chunk_vectors, sentence_vectors,
+                          vocabulary, vocab_vectors)
     return BuildReport(len(chunks), languages, len(todo), len(keys) - len(todo),
                        time.perf_counter() - t0, False)
 

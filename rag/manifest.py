@@ -12,7 +12,7 @@ from typing import Any
 
 from rag.errors import IndexCorruptError, IndexNotFoundError, IndexStaleError
 
-FORMAT_VERSION = 2  # 2: checksums of every data file
+FORMAT_VERSION = 3  # 2: checksums of every data file; 3: each passage row counts its sentence vectors
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"

@@ -72,9 +72,12 @@ class Index:
         return out
 
 
-def _sentence_owner(chunks: list[Chunk]) -> np.ndarray:
-    """The chunk row of every sentence, in the order rag.index embeds them."""
-    return np.array([row for row, c in enumerate(chunks) for _ in split_sentences(c.text)], dtype=np.int64)
+def _sentence_owner(chunks: list[Chunk], counts: list[int]) -> np.ndarray | None:
+    """The chunk row of every sentence vector, from each passage row's stored count; None if a count
+    disagrees with the passage's sentences as rag.text splits them (the vectors would be misattributed)."""
+    if any(n != len(split_sentences(c.text)) for c, n in zip(chunks, counts, strict=True)):
+        return None
+    return np.repeat(np.arange(len(chunks), dtype=np.int64), counts)
 
 
 def load_index(index_dir: Path) -> Index:
@@ -108,6 +111,7 @@ def _load_data(index_dir: Path, manifest: dict[str, Any]) -> Index:
             rows = [json.loads(line) for line in lines]
             chunks = [Chunk(str(r["source"]), int(r["start"]), int(r["end"]), str(r["lang"]), str(r["text"]),
                             str(r["heading"]), int(r["line_start"]), int(r["line_end"])) for r in rows]
+            sentence_counts = [int(r["sentences"]) for r in rows]
             vec_index = read_faiss(folder, VECTORS, sums[VECTORS], mmap)
             approximate = read_faiss(folder, ANN, sums[ANN], mmap) if manifest.get("nprobe") else None
             sent_index = read_faiss(folder, SENTENCE_VECTORS, sums[SENTENCE_VECTORS])
@@ -126,8 +130,8 @@ def _load_data(index_dir: Path, manifest: dict[str, Any]) -> Index:
     if len(chunks) != manifest["passages"] or vec_index.ntotal != len(chunks) or vec_index.d != manifest["dim"]:
         raise IndexCorruptError(broken.format("passage and vector counts disagree"))
     names = NameNormalizer.learn(c.text for c in chunks)
-    owner = _sentence_owner(chunks)
-    if sent_index.ntotal != len(owner) or sent_index.d != vec_index.d:
+    owner = _sentence_owner(chunks, sentence_counts)
+    if owner is None or sent_index.ntotal != len(owner) or sent_index.d != vec_index.d:
         raise IndexCorruptError(broken.format("sentence vectors do not match the passages"))
     vocab_matrix = ann.matrix_view(vocab_index).copy()
     if len(vocab_matrix) != sum(len(v) for v in vocabulary.values()):

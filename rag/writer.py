@@ -42,9 +42,13 @@ _TMP_MANIFEST = re.compile(re.escape(f".{MANIFEST}.") + r"\d+\.tmp")
 _OURS = {*DATA_FILES, ANN}  # a data folder holding anything else was not made by us: never removed
 
 
-def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], vectors: np.ndarray,
-           sentence_vectors: np.ndarray, vocabulary: dict[str, list[str]], vocab_vectors: np.ndarray) -> None:
+def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], sentence_counts: list[int],
+                      vectors: np.ndarray, sentence_vectors: np.ndarray, vocabulary: dict[str, list[str]],
+                      vocab_vectors: np.ndarray) -> None:
     """Write data into a fresh folder, then switch manifest.json to it in one atomic rename.
+
+    sentence_counts[i] is how many rows of sentence_vectors (consecutive, in chunk order) are chunk i's
+    sentences; each passage row stores it, so the link is explicit and checked on load.
 
     A build killed at any moment leaves the previous manifest, and the data it names, intact; one that
     fails to write (disk full, read-only) removes what it wrote and raises IndexWriteError.
@@ -57,7 +61,8 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
         (index_dir / data).mkdir()
         checksums = {}
         with Folder(index_dir / data) as folder:
-            checksums[PASSAGES] = write_new(folder, PASSAGES, lambda write: _write_chunks(write, chunks))
+            checksums[PASSAGES] = write_new(folder, PASSAGES,
+                                            lambda write: _write_chunks(write, chunks, sentence_counts))
             exact = faiss.IndexFlatIP(vectors.shape[1])  # the exact vectors, read back as a matrix
             exact.add(vectors)
             checksums[VECTORS] = write_faiss(folder, VECTORS, exact)
@@ -82,10 +87,10 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
     remove_leftovers(index_dir, data)
 
 
-def _write_chunks(write: Callable[[bytes], None], chunks: list[Chunk]) -> None:
+def _write_chunks(write: Callable[[bytes], None], chunks: list[Chunk], sentence_counts: list[int]) -> None:
     """The passages as JSON lines, one write per line (a big corpus is never held as one string)."""
-    for chunk in chunks:
-        write((json.dumps(asdict(chunk), ensure_ascii=False) + "\n").encode())
+    for chunk, sentences in zip(chunks, sentence_counts, strict=True):
+        write((json.dumps({**asdict(chunk), "sentences": sentences}, ensure_ascii=False) + "\n").encode())
 
 
 def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:

@@ -93,6 +93,25 @@ def test_tampered_files_are_caught_by_their_checksums(settings: Settings, tamper
     assert Assistant.load(settings=settings).ask(QUESTION) == hashing_assistant.ask(QUESTION)  # as before the damage
 
 
+@pytest.mark.parametrize("change", [1, -1])
+def test_sentence_counts_that_disagree_with_the_passages_are_caught(settings: Settings, change: int) -> None:
+    """Each passage row says how many sentence vectors are its own; a count that does not match the passage's
+    sentences (here written with valid checksums) would misattribute every later sentence vector."""
+    import hashlib
+
+    folder = data_dir(settings)
+    rows = [json.loads(line) for line in (folder / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert all(row["sentences"] >= 1 for row in rows)
+    rows[len(rows) // 2]["sentences"] += change
+    data = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode()
+    (folder / "passages.jsonl").write_bytes(data)
+    manifest = read_manifest(settings.index_dir)
+    manifest["checksums"]["passages.jsonl"] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (settings.index_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match=r"sentence vectors do not match the passages.*rag index --force"):
+        load_index(settings.index_dir)
+
+
 @pytest.mark.parametrize("checksums", [None, {}, {"passages.jsonl": {"size": 1}}, "abc",
                                        {name: {"size": -1, "sha256": "0" * 64} for name in DATA_FILES},
                                        {name: {"size": 1, "sha256": "xyz"} for name in DATA_FILES}])
