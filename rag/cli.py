@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="measure hit@1, hit@3, MRR and abstention on the eval set")
     p.add_argument("--index", type=Path, help="index folder (default: ./index)")
     p.add_argument("--set", type=Path, help="eval set, JSON lines (default: eval/qa.jsonl)")
+    p.add_argument("--turns", type=Path, help="two-turn conversations, JSON lines with history "
+                   "(default: eval/conversations.jsonl, unless --set is given)")
     p.add_argument("--split", help="only this split (tune or test)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -141,7 +143,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return assistant.ask(question, k=3, history=history)
 
     items = load_set(args.set or DEFAULT_SET)
-    turns = [] if args.set else load_set(CONVERSATIONS)
+    turns = load_set(args.turns) if args.turns else [] if args.set else load_set(CONVERSATIONS)
     if args.split:
         items, turns = ([i for i in part if i.split == args.split] for part in (items, turns))
     assistant = Assistant.load(settings=_settings(args))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from rag.corpus import collapse
-from rag.evaluation import DEFAULT_SET, load_set
+from rag.evaluation import CONVERSATIONS, DEFAULT_SET, load_set
 from tests.conftest import CORPUS
 
 SOURCES = {"en": "soundtrack1_review_en.txt", "de": "soundtrack1_article_de.txt"}
@@ -30,3 +30,21 @@ def test_eval_set_is_well_formed_and_gold_is_in_the_sources() -> None:
         assert sum(not i.off_topic for i in part) >= 30 and sum(i.off_topic for i in part) >= 8, split
         assert Counter(i.category for i in part if not i.off_topic).keys() == Counter(
             i.category for i in on_topic).keys(), split
+
+
+def test_conversations_are_well_formed_and_gold_is_in_the_sources() -> None:
+    turns = load_set(CONVERSATIONS)
+    texts = {lang: collapse((CORPUS / name).read_text(encoding="utf-8")) for lang, name in SOURCES.items()}
+    assert len({t.id for t in turns}) == len(turns)
+    assert {t.category for t in turns} == {"follow-up", "switch"}
+    for split in ("tune", "test"):
+        part = [t for t in turns if t.split == split]
+        assert sum(t.category == "follow-up" for t in part) >= 10 and any(t.category == "switch" for t in part)
+    assert sum(t.category == "follow-up" for t in turns) >= 20  # per language: every conversation is in both
+    for turn in turns:
+        for lang in SOURCES:
+            assert turn.questions[lang].strip() and turn.history.get(lang), (turn.id, lang)
+            assert all(q.strip() for q in turn.history[lang]), (turn.id, lang)
+        for lang, alternatives in turn.gold.items():
+            for gold in alternatives or []:
+                assert collapse(gold) in texts[lang], (turn.id, lang, gold)

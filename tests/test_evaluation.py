@@ -85,3 +85,28 @@ def test_rag_eval_json_reports_every_direction(hashing_index, tmp_path: Path,  #
     assert report["settings"]["model"] == "hashing"
     assert main(["eval", "--index", str(hashing_index.index_dir), "--set", str(tmp_path / "missing.jsonl")]) == 2
     assert "cannot read eval set" in capsys.readouterr().err
+
+
+def test_rag_eval_reports_second_turns_by_split_and_kind(hashing_index, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(hashing_index.corpus_dir))
+    question = {"id": "a", "split": "test", "category": "crew", "en": "Who directed it?", "de": "Wer führte Regie?",
+                "gold": {"en": "director Kim Hee-Won", "de": "Unter der Regie von Kim Hee-won"}}
+    turns = [{"id": "c1", "split": "test", "category": "follow-up", "history": {"en": ["Who directed it?"],
+              "de": ["Wer führte Regie?"]}, "en": "And who wrote it?", "de": "Und wer schrieb das Drehbuch?",
+              "gold": {"en": "Chae Yoon", "de": "Chae Yoon"}},
+             {"id": "c2", "split": "tune", "category": "switch", "history": {"en": ["Who directed it?"],
+              "de": ["Wer führte Regie?"]}, "en": "How many episodes are there?", "de": "Wie viele Folgen gibt es?",
+              "gold": {"en": None, "de": "Episoden: 4"}}]
+    (tmp_path / "set.jsonl").write_text(json.dumps(question), encoding="utf-8")
+    (tmp_path / "turns.jsonl").write_text("\n".join(json.dumps(t) for t in turns), encoding="utf-8")
+    args = ["eval", "--index", str(hashing_index.index_dir), "--set", str(tmp_path / "set.jsonl"),
+            "--turns", str(tmp_path / "turns.jsonl")]
+    assert main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {"two-turn test follow-up", "two-turn tune switch"} <= set(report)
+    assert report["two-turn test follow-up"]["directions"]["en->en"]["n"] == 1
+    assert report["two-turn tune switch"]["directions"]["de->de"]["n"] == 1
+    assert main(args) == 0
+    assert "two-turn test follow-up" in capsys.readouterr().out
