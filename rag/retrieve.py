@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -16,10 +15,9 @@ from rag.dense import DenseScorer
 from rag.embedding import Embedder
 from rag.lexical import BM25, STOPWORDS, tokenize
 from rag.lru import LRU
-from rag.names import NameNormalizer
 from rag.store import Index
 from rag.text import split_sentences
-from rag.vocabulary import Bridge, SoftMatcher, words
+from rag.vocabulary import Bridge, SoftMatcher, common_words, proper_nouns, words
 
 CANDIDATES = 200
 WORD_CACHE = 4096  # vectors of past questions' words kept besides the corpus words' (8 MB at 512 dimensions)
@@ -50,8 +48,8 @@ class Retriever:
             for lang, (lo, hi) in self.ranges.items()
         }
         self._lock = threading.Lock()  # model objects are not all documented as thread-safe
-        self._common = _common_words(index.chunks, settings.common_word_share)
-        self._proper = _proper_nouns(index.chunks, index.names) - self._common
+        self._common = common_words(index.chunks, settings.common_word_share)
+        self._proper = proper_nouns(index.chunks, index.names) - self._common
         self._vocabulary = {w for c in index.chunks for w in re.findall(r"[^\W_]+", c.text.casefold())}
         self._bridge = Bridge(index.vocabulary, index.vocabulary_vectors, settings.bridge_similarity)
         self._soft = {
@@ -222,25 +220,3 @@ class Retriever:
         best = max((h[0].score for h in hits.values() if h), default=0.0)
         margin = self.settings.language_margin
         return {lang: (h if h and h[0].score >= best - margin else []) for lang, h in hits.items()}
-
-
-def _proper_nouns(chunks: list[Chunk], names: NameNormalizer) -> frozenset[str]:
-    """Casefolded words written capitalised inside English sentences: names and titles, not German nouns."""
-    found: set[str] = set()
-    lower: set[str] = set()  # words also written in lower case are ordinary words ("other", "name")
-    for chunk in chunks:
-        if chunk.lang == "en":
-            text = names.normalize(chunk.text)
-            for m in re.finditer(r"[\w,;] ([A-Z][\w’'-]+)", text):
-                found.update(re.findall(r"[^\W\d_]+", m.group(1).casefold()))
-            lower.update(re.findall(r"(?<![\w’'-])[a-z]+(?![\w’'-])", text))
-    return frozenset(w for w in found - lower if w not in STOPWORDS and len(w) > 1)
-
-
-def _common_words(chunks: list[Chunk], share: float) -> frozenset[str]:
-    """Words (casefolded, punctuation removed) that occur in more than share of all passages."""
-    counts: Counter[str] = Counter()
-    for chunk in chunks:
-        counts.update({re.sub(r"\W+", "", w.casefold()) for w in chunk.text.split()})
-    limit = share * len(chunks)
-    return frozenset(w for w, n in counts.items() if n > limit and w)

@@ -8,11 +8,14 @@ act as a dictionary induced from the corpus itself, with no hand-made word lists
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from rag.chunking import Chunk
 from rag.lexical import STOPWORDS, tokenize
+from rag.names import NameNormalizer
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 
@@ -120,3 +123,25 @@ class SoftMatcher:
         closest = sims.argmax(axis=1)
         weights = np.where(sims.max(axis=1) > 0, self.idf[closest], self.idf.max())
         return (weights @ out / weights.sum()).astype(np.float32)
+
+
+def proper_nouns(chunks: list[Chunk], names: NameNormalizer) -> frozenset[str]:
+    """Casefolded words written capitalised inside English sentences: names and titles, not German nouns."""
+    found: set[str] = set()
+    lower: set[str] = set()  # words also written in lower case are ordinary words ("other", "name")
+    for chunk in chunks:
+        if chunk.lang == "en":
+            text = names.normalize(chunk.text)
+            for m in re.finditer(r"[\w,;] ([A-Z][\w’'-]+)", text):
+                found.update(re.findall(r"[^\W\d_]+", m.group(1).casefold()))
+            lower.update(re.findall(r"(?<![\w’'-])[a-z]+(?![\w’'-])", text))
+    return frozenset(w for w in found - lower if w not in STOPWORDS and len(w) > 1)
+
+
+def common_words(chunks: list[Chunk], share: float) -> frozenset[str]:
+    """Words (casefolded, punctuation removed) that occur in more than share of all passages."""
+    counts: Counter[str] = Counter()
+    for chunk in chunks:
+        counts.update({re.sub(r"\W+", "", w.casefold()) for w in chunk.text.split()})
+    limit = share * len(chunks)
+    return frozenset(w for w, n in counts.items() if n > limit and w)
