@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", help="the question, in English or German")
     p.add_argument("--index", type=Path, help="index folder (default: ./index)")
     p.add_argument("--corpus", type=Path, help="corpus the index is checked against (default: ./corpus)")
-    p.add_argument("--k", type=int, default=3, help="passages per language (1-50, default 3)")
+    p.add_argument("--k", type=int, help="passages per language (1-50; default: RAG_K, else 3)")
     p.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
 
     p = sub.add_parser("eval", help="measure hit@1, hit@3, MRR and abstention on the eval set")
@@ -118,7 +118,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if any("\udc80" <= ch <= "\udcff" for ch in args.question):
         raise InvalidQuestionError("the question is not valid UTF-8 text")
     settings = _settings(args)
-    answer = Assistant.load(settings=settings).ask(args.question, k=args.k)
+    answer = Assistant.load(settings=settings).ask(args.question, k=settings.k if args.k is None else args.k)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
