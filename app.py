@@ -1,11 +1,15 @@
-"""Start the chat page: python app.py [--host 0.0.0.0] [--port 7860] [--auth user:password]."""
+"""Start the chat page: python app.py [--host 0.0.0.0] [--port 7860] [--auth-file FILE]."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import os
 import sys
+from pathlib import Path
+
+UI_HINT = 'the chat page needs the ui extra: pip install -e ".[ui]"'
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -18,32 +22,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(port) if port.isdigit() else 7860,
                         help="port (default: GRADIO_SERVER_PORT, else 7860)")
     parser.add_argument("--auth", default=os.environ.get("RAG_AUTH"), metavar="USER:PASSWORD",
-                        help="ask for this login before showing the page (default: RAG_AUTH)")
+                        help="ask for this login before showing the page (default: RAG_AUTH); other users "
+                             "of this machine can read it in `ps`: prefer RAG_AUTH or --auth-file")
+    parser.add_argument("--auth-file", type=Path, metavar="FILE",
+                        help="read the login, user:password on its first line, from this file (keep it private)")
     args = parser.parse_args(argv)
+    if args.auth_file is not None:
+        try:
+            lines = args.auth_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            parser.error(f"--auth-file {args.auth_file}: cannot read it ({getattr(exc, 'strerror', None) or exc})")
+        args.auth = lines[0].strip() if lines else ""
+        if not args.auth:
+            parser.error(f"--auth-file {args.auth_file} is empty: write user:password on its first line")
     if args.auth:
         user, _, password = args.auth.partition(":")
         if not (user and password):
-            parser.error("--auth (or RAG_AUTH) must look like user:password")
+            parser.error("--auth (or RAG_AUTH, or the --auth-file's line) must look like user:password")
         args.auth = (user, password)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Serve the page until interrupted; returns the exit code (2: the ui extra is missing, or no index)."""
     args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if importlib.util.find_spec("gradio") is None:  # say so now, not after loading (or building) the index
+        print(f"error: {UI_HINT}", file=sys.stderr)
+        return 2
+    from rag.terminal import PrintableFormatter, printable
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PrintableFormatter("%(message)s"))  # file names in warnings come from the corpus
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     from rag.assistant import default_assistant
     from rag.errors import RagError
     from rag.ui import launch
 
     if args.host not in ("127.0.0.1", "localhost") and not args.auth:
-        print(f"warning: serving on {args.host} without --auth: anyone on the network can use it",
+        print(f"warning: serving on {args.host} without --auth-file (or RAG_AUTH): anyone on the network can use it",
               file=sys.stderr)
     print("Loading the index (on first start it is built first: this takes a minute)…",
           file=sys.stderr, flush=True)
     try:
         assistant = default_assistant()
     except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
     launch(assistant, host=args.host, port=args.port, auth=args.auth)
     return 0

@@ -46,7 +46,8 @@ def _only_elsewhere(lang: str, shown: list[str], hidden: list[str]) -> str:
 def clean_question(question: object) -> str:
     """Validate a question and make it safe to process.
 
-    Control characters become spaces and whitespace is collapsed.
+    Control characters become spaces and whitespace is collapsed; a question of only invisible format
+    characters (zero-width space, joiners, BOM) is empty.
 
     Raises:
         InvalidQuestionError: not a string, empty, or longer than MAX_QUESTION_CHARS.
@@ -56,13 +57,13 @@ def clean_question(question: object) -> str:
     if len(question) > 20 * MAX_QUESTION_CHARS:  # refuse megabytes before looking at every character
         raise InvalidQuestionError(
             f"the question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}")
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in question)
-    text = " ".join(text.split())
-    if not text:
-        raise InvalidQuestionError("the question is empty: type a question about “Soundtrack #1”")
+    text = " ".join("".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in question).split())
     if len(text) > MAX_QUESTION_CHARS:
         raise InvalidQuestionError(
             f"the question is {len(text)} characters long; keep it under {MAX_QUESTION_CHARS}")
+    # Format characters (zero-width space and joiners, BOM) are invisible: a question of nothing else is empty.
+    if all(unicodedata.category(ch) == "Cf" for ch in text.replace(" ", "")):
+        raise InvalidQuestionError("the question is empty: type a question about “Soundtrack #1”")
     return text
 
 

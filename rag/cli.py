@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from rag.terminal import PrintableFormatter, exact_commands, json_safe, path_flags, printable, silence_stdout
+
 if TYPE_CHECKING:  # imported lazily at run time: `rag --help` stays fast
     from rag.answer import Answer
     from rag.config import Settings
@@ -18,20 +20,21 @@ if TYPE_CHECKING:  # imported lazily at run time: `rag --help` stays fast
 EXIT_USAGE = 2
 
 EPILOG = """examples:
-  rag index                                   build or update the index of ./corpus
+  rag index                                   build or update the index of the project's corpus/ folder
   rag ask "Wer führte Regie?"                 answer with English and German citations
   rag ask "Who plays Seon-woo?" --k 2 --json  JSON output (Answer.to_dict())
   rag eval --split test                       retrieval quality on the eval set
   rag bench --json                            speed, memory and quality, ours next to a LangChain baseline
   rag bench --scale                           index size, memory, p95 and recall at 10k, 100k and 1M passages
 
-settings can also come from RAG_CORPUS_DIR, RAG_INDEX_DIR, RAG_MODEL (see README)."""
+default folders: the corpus/ and index/ folders of the project (next to the rag package, whatever the
+current folder); settings can also come from RAG_CORPUS_DIR, RAG_INDEX_DIR, RAG_MODEL, RAG_K (see README)."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not usage + message
         message = " ".join(message.split())  # argparse echoes user input, newlines included
-        print(f"rag: error: {message} (see `rag --help`)", file=sys.stderr)
+        print(f"rag: error: {printable(message)} (see `rag --help`)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -41,23 +44,30 @@ def build_parser() -> argparse.ArgumentParser:
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
+    from rag.config import PROJECT_DIR  # the defaults are the project's folders, not the current folder's
+
+    corpus = f"default: RAG_CORPUS_DIR, else {PROJECT_DIR / 'corpus'}"
+    index = f"default: RAG_INDEX_DIR, else {PROJECT_DIR / 'index'}"
     p = sub.add_parser("index", help="build or update the index (only new or changed files are embedded)")
-    p.add_argument("--corpus", type=Path, help="folder of .txt/.md documents (default: ./corpus)")
-    p.add_argument("--index", type=Path, help="index folder (default: ./index)")
+    p.add_argument("--corpus", type=Path, help=f"folder of .txt/.md documents ({corpus})")
+    p.add_argument("--index", type=Path, help=f"index folder ({index})")
     p.add_argument("--model", help="embedding model: use-multilingual, minilm, hashing, a+b, "
                    "or a sentence-transformers name/path")
     p.add_argument("--force", action="store_true", help="re-embed everything")
-    p.add_argument("--strict", action="store_true", help="fail on unusable corpus files instead of skipping")
+    p.add_argument("--strict", action="store_true",
+                   help="fail on unusable corpus files (and files that are not .txt/.md) instead of skipping them")
 
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", help="the question, in English or German")
-    p.add_argument("--index", type=Path, help="index folder (default: ./index)")
-    p.add_argument("--corpus", type=Path, help="corpus the index is checked against (default: ./corpus)")
-    p.add_argument("--k", type=int, default=3, help="passages per language (1-50, default 3)")
+    p.add_argument("--index", type=Path, help=f"index folder ({index})")
+    p.add_argument("--corpus", type=Path, help=f"corpus the index is checked against ({corpus}); an index "
+                   "other than the default one is checked only against a corpus given here or in RAG_CORPUS_DIR")
+    p.add_argument("--k", type=int, help="passages per language (1-50; default: RAG_K, else 3)")
     p.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
 
     p = sub.add_parser("eval", help="measure hit@1, hit@3, MRR and abstention on the eval set")
-    p.add_argument("--index", type=Path, help="index folder (default: ./index)")
+    p.add_argument("--index", type=Path, help=f"index folder ({index}); another one is checked against a corpus "
+                   "only if RAG_CORPUS_DIR names it")
     p.add_argument("--set", type=Path, help="eval set, JSON lines (default: eval/qa.jsonl)")
     p.add_argument("--turns", type=Path, help="two-turn conversations, JSON lines with history "
                    "(default: eval/conversations.jsonl, unless --set is given)")
@@ -66,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure build, cold start, latency, throughput, memory and hit@3")
     p.add_argument("--index", type=Path, help="measure asks on this index (default: a fresh one of the corpus)")
-    p.add_argument("--corpus", type=Path, help="corpus folder (default: ./corpus)")
+    p.add_argument("--corpus", type=Path, help=f"corpus folder ({corpus})")
     p.add_argument("--files", type=int, default=1000, help="synthetic files for the update figure (0: skip)")
     p.add_argument("--set", type=Path, help="eval set for latency and hit@3 (default: eval/qa.jsonl)")
     p.add_argument("--no-baseline", action="store_true", help="skip the LangChain FAISS baseline")
@@ -77,16 +87,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 2 user error)."""
+    """Run the CLI; returns the exit code (0 ok, 2 user error, 1 when the reader of stdout went away)."""
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe (`| head`) shows here, inside this handler, not at exit
+    except BrokenPipeError:
+        silence_stdout()
+        return 1
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="rag: warning: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PrintableFormatter("rag: warning: %(message)s"))  # file names come from the corpus
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub unless the user asks
     from rag.errors import RagError
 
     try:
         return int(COMMANDS[args.command](args) or 0)
     except RagError as exc:
-        print(f"rag: error: {exc}", file=sys.stderr)
+        hint = exact_commands(str(exc), getattr(args, "index", None), getattr(args, "corpus", None))
+        print(f"rag: error: {printable(hint)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)
@@ -100,6 +124,23 @@ def _settings(args: argparse.Namespace) -> Settings:
                              model=getattr(args, "model", None))
 
 
+def _check_stale(args: argparse.Namespace, settings: Settings) -> bool:
+    """Whether to check the index against the corpus: not another index against the project's corpus.
+
+    `rag ask --index X` alone does not say which corpus X was built from; the manifest does not record a
+    path either (nothing outside an index folder is read because an index names it), so X is not checked.
+    """
+    from rag.config import Settings
+
+    if getattr(args, "corpus", None) is not None or settings.corpus_dir != Settings.corpus_dir:
+        return True
+    if settings.index_dir == Settings.index_dir:
+        return True
+    print(f"rag: note: the index in {printable(str(settings.index_dir))} is not checked against a corpus; "
+          "pass --corpus DIR (or set RAG_CORPUS_DIR) to check that it is up to date", file=sys.stderr)
+    return False
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.index import build_index
 
@@ -107,9 +148,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     report = build_index(settings, force=args.force, progress=True, strict=args.strict)
     langs = ", ".join(f"{lang}: {n}" for lang, n in sorted(report.languages.items()))
     state = "unchanged" if report.unchanged else f"{report.embedded} embedded, {report.reused} reused"
-    print(f"{report.passages} passages ({langs}); {state}; model {settings.model}; "
-          f"{report.seconds:.1f} s → {settings.index_dir}")
-    print('next: rag ask "Wer führte Regie?"')
+    print(printable(f"{report.passages} passages ({langs}); {state}; model {settings.model}; "
+                    f"{report.seconds:.1f} s → {settings.index_dir}"))
+    print(printable(f'next: rag ask "Wer führte Regie?"{path_flags(args.index, args.corpus)}'))
     return 0
 
 
@@ -120,18 +161,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if any("\udc80" <= ch <= "\udcff" for ch in args.question):
         raise InvalidQuestionError("the question is not valid UTF-8 text")
     settings = _settings(args)
-    answer = Assistant.load(settings=settings).ask(args.question, k=args.k)
+    assistant = Assistant.load(settings=settings, check_stale=_check_stale(args, settings))
+    answer = assistant.ask(args.question, k=settings.k if args.k is None else args.k)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(json_safe(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)))
         return 0
-    print(answer.text)
+    # Corpus text and file names may hold escape sequences: none reaches the terminal raw.
+    print(printable(answer.text))
     names = {"en": "English", "de": "Deutsch"}
     for lang, items in answer.by_language().items():
         print(f"\n{names.get(lang, lang)}:")
         for n, p in items:
             lines = f"{p.line_start}" if p.line_start == p.line_end else f"{p.line_start}-{p.line_end}"
-            print(f"  [{n}] {p.source}:{lines} (chars {p.start}-{p.end}, score {p.score:.2f})")
-            print(f"      {p.text}")
+            print(f"  [{n}] {printable(p.source)}:{lines} (chars {p.start}-{p.end}, score {p.score:.2f})")
+            print(f"      {printable(p.text)}")
     return 0
 
 
@@ -146,7 +189,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     turns = load_set(args.turns) if args.turns else [] if args.set else load_set(CONVERSATIONS)
     if args.split:
         items, turns = ([i for i in part if i.split == args.split] for part in (items, turns))
-    assistant = Assistant.load(settings=_settings(args))
+    settings = _settings(args)
+    assistant = Assistant.load(settings=settings, check_stale=_check_stale(args, settings))
     report = evaluate(ask, items, progress=True)
     if turns:  # second turns of conversations, by split and kind (follow-up, or a switch of topic)
         report.update({f"two-turn {g}": r for g, r in evaluate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -27,6 +28,37 @@ TUNED: dict[str, dict[str, float]] = {
 TUNED["hashing"] = TUNED["use-multilingual"]
 
 
+# Every value the code can work with, and nothing else: (low, high, low allowed, high allowed, why).
+RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
+    "chunk_size": (50, math.inf, True, False, "characters per passage"),
+    "k": (1, 50, True, True, "passages per language"),
+    "lexical_weight": (0, 1, True, True, "a share of the fused score"),
+    "soft_weight": (0, 1, True, True, "a share of the fused score"),
+    "entity_weight": (0, 1, True, True, "weight of a score in [0, 1]"),
+    "sentence_weight": (0, 1, True, True, "a blend of passage and sentence similarity"),
+    # Cosines start at -1; scores are divided by 1 - floor.
+    "dense_floor": (-1, 1, True, False, "scores are divided by 1 - dense_floor"),
+    "soft_floor": (-1, 1, True, False, "word similarities are divided by 1 - soft_floor"),
+    "common_word_share": (0, 1, False, True, "a share of passages; 1 leaves every word in"),
+    "bridge_similarity": (0, 2, True, True, "a cosine; above 1 switches the bridge off"),
+    # Bars may be as low as you like (abstention off, as eval/ablation.py does), not above the best score.
+    "min_score": (-math.inf, 2, False, True, "no fused score reaches more"),
+    "min_question_score": (-math.inf, 1, False, True, "no question's evidence reaches more"),
+    "unknown_name_penalty": (0, math.inf, True, False, "subtracted from the evidence"),
+    "highlight_margin": (0, math.inf, True, False, "a distance between scores"),
+    "language_margin": (0, math.inf, True, False, "a distance between scores"),
+}
+
+
+def _interval(low: float, high: float, closed_low: bool, closed_high: bool) -> str:
+    """A range in words: '[0, 1)', 'at least 0', 'at most 2'."""
+    if high == math.inf:
+        return f"at least {low:g}" if closed_low else f"more than {low:g}"
+    if low == -math.inf:
+        return f"at most {high:g}" if closed_high else f"less than {high:g}"
+    return f"in {'[' if closed_low else '('}{low:g}, {high:g}{']' if closed_high else ')'}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a build or a query needs to know; immutable so stages cannot drift apart."""
@@ -36,7 +68,7 @@ class Settings:
     model: str = DEFAULT_MODEL
     chunk_size: int = 400  # characters: a few sentences, small enough to cite precisely
     chunk_overlap: int = 0
-    k: int = 3
+    k: int = 3  # passages per language: the default of `rag ask --k` and of the page's slider
     # Retrieval tuning for e5-small (chosen on the eval tuning split, see README).
     lexical_weight: float = 0.1  # weight of BM25
     min_score: float = 0.15  # a passage needs this fused score to be cited at all
@@ -76,9 +108,7 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("corpus_dir", "index_dir"):
             values[key] = Path(values[key]) if key in values else getattr(cls, key)  # type: ignore[arg-type]
-        settings = cls(**values).for_model(str(values.get("model", DEFAULT_MODEL)))  # type: ignore[arg-type]
-        settings.validate()
-        return settings
+        return cls(**values).for_model(str(values.get("model", DEFAULT_MODEL)))  # type: ignore[arg-type]
 
     def for_model(self, model: str) -> Settings:
         """A copy for model: knobs still at their defaults take the values tuned for that model (TUNED)."""
@@ -86,14 +116,28 @@ class Settings:
                                  if getattr(self, k) == getattr(Settings, k)}
         return replace(self, model=model, **tuned)
 
+    def __post_init__(self) -> None:
+        self.validate()  # also for settings made in code (Settings(...), with_, for_model), not only from_env
+
     def validate(self) -> None:
-        """Raise ConfigError when values cannot work together."""
-        if self.chunk_size < 50:
-            raise ConfigError("chunk_size must be at least 50 characters")
+        """Raise ConfigError, naming the variable and its allowed range, when a value cannot work.
+
+        Raises:
+            ConfigError: a knob out of the range in RANGES, or values that cannot work together.
+        """
+        for name, (low, high, closed_low, closed_high, why) in RANGES.items():
+            value = float(getattr(self, name))
+            above = value >= low if closed_low else value > low
+            below = value <= high if closed_high else value < high
+            if not (above and below):  # NaN fails both
+                raise ConfigError(f"RAG_{name.upper()}={value:g} is out of range: it must be "
+                                  f"{_interval(low, high, closed_low, closed_high)} ({why})")
+        if self.lexical_weight + self.soft_weight > 1:
+            raise ConfigError(f"RAG_LEXICAL_WEIGHT + RAG_SOFT_WEIGHT = {self.lexical_weight + self.soft_weight:g} "
+                              "must be at most 1 (dense similarity gets 1 minus both)")
         if not 0 <= self.chunk_overlap < self.chunk_size:
-            raise ConfigError("chunk_overlap must be between 0 and chunk_size")
-        if not 1 <= self.k <= 50:
-            raise ConfigError("k must be between 1 and 50")
+            raise ConfigError(f"RAG_CHUNK_OVERLAP={self.chunk_overlap} must be at least 0 and less than "
+                              f"RAG_CHUNK_SIZE ({self.chunk_size})")
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed."""

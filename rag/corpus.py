@@ -15,6 +15,7 @@ from pathlib import Path
 from rag.cleaning import Block, blocks, collapse
 from rag.errors import CorpusError
 from rag.language import detect_language
+from rag.terminal import listing, printable
 
 log = logging.getLogger("rag")
 
@@ -53,26 +54,39 @@ def discover(corpus_dir: Path, strict: bool = False) -> list[Path]:
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist: create it and put .txt or .md files in it")
     root = corpus_dir.resolve()
-    found = []
+    found, others = [], []
     for path in sorted(_walk(corpus_dir)):
-        problem = _problem(path, root)
+        if path.is_dir():  # a symlink to a folder (real folders were walked into)
+            problem: str | None = "a link to a folder, never followed"
+        elif path.suffix.lower() not in SUFFIXES:
+            others.append(path.relative_to(corpus_dir).as_posix())
+            continue
+        else:
+            problem = _problem(path, root)
         if problem is None:
             found.append(path)
         elif strict:
-            raise CorpusError(f"{path}: {problem}")
+            raise CorpusError(f"{printable(str(path))}: {problem}")
         else:
-            log.warning("skipping %s: %s", path, problem)
+            log.warning("skipping %s: %s", printable(str(path)), problem)
+    if others:  # a .pdf or .docx left out without a word would look like a file the index holds
+        kinds = ", ".join(sorted(SUFFIXES))
+        message = (f"not reading {len(others)} file(s) of {printable(str(corpus_dir))} (only {kinds} files are "
+                   f"read): {listing(others)}")
+        if strict:
+            raise CorpusError(f"{message}; convert them to text or move them out of the corpus folder")
+        log.warning("%s", message)
     return found
 
 
 def _walk(folder: Path) -> Iterator[Path]:
-    # Do not follow symlinked folders: that is how loops and escapes happen.
+    """Every entry under folder but its subfolders (and hidden names): symlinked folders are not followed."""
     for entry in folder.iterdir():
         if entry.name.startswith("."):
             continue
         if entry.is_dir() and not entry.is_symlink():
             yield from _walk(entry)
-        elif entry.suffix.lower() in SUFFIXES:
+        else:
             yield entry
 
 
@@ -139,18 +153,18 @@ def read_document(path: Path, corpus_dir: Path) -> Document | None:
     try:
         data = read_file(path)
     except OSError as exc:
-        log.warning("skipping %s: cannot read (%s)", source, exc.strerror or exc)
+        log.warning("skipping %s: cannot read (%s)", printable(source), exc.strerror or exc)
         return None
     if b"\x00" in data[:8192]:
-        log.warning("skipping %s: binary file", source)
+        log.warning("skipping %s: binary file", printable(source))
         return None
     try:
         raw = data.decode("utf-8")
     except UnicodeDecodeError:
-        log.warning("skipping %s: not UTF-8 text (convert it to UTF-8)", source)
+        log.warning("skipping %s: not UTF-8 text (convert it to UTF-8)", printable(source))
         return None
     if not raw.strip():
-        log.warning("skipping %s: empty file", source)
+        log.warning("skipping %s: empty file", printable(source))
         return None
     lang = detect_language(raw[:20000], default="und", min_confidence=0.5)
     return Document(source, raw, content_hash(data), lang, tuple(blocks(source, raw, lang)))
@@ -170,7 +184,7 @@ def load_corpus(corpus_dir: Path, strict: bool = False) -> list[Document]:
     for path in discover(corpus_dir, strict):
         doc = read_document(path, corpus_dir)
         if doc is None and strict:
-            raise CorpusError(f"{path}: unusable file (see the warning above)")
+            raise CorpusError(f"{printable(str(path))}: unusable file (see the warning above)")
         if doc is not None:
             docs.append(doc)
     return dedupe(docs)

@@ -75,6 +75,30 @@ class Folder:
         except FileNotFoundError:
             pass
 
+    def sync(self) -> None:
+        """fsync the folder, so its new entries (files, renames) survive a power cut.
+
+        Where a folder cannot be opened (Windows), or its file system cannot fsync one, this does nothing:
+        there the file system's own journal is all there is.
+
+        Raises:
+            OSError: the disk reported an error while flushing.
+        """
+        fd = self.fd
+        if fd is None:
+            try:
+                fd = os.open(self.path, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+            except OSError:
+                return
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):  # cannot fsync a folder here
+                raise
+        finally:
+            if fd != self.fd:
+                os.close(fd)
+
     def replace(self, source: str, target: str) -> None:
         """Rename source over target in one atomic step."""
         if self.fd is not None:
@@ -176,7 +200,7 @@ def _digest(blocks: Iterable[bytes]) -> tuple[int, str]:
 
 def write_new(folder: Folder, name: str, content: bytes | Callable[[Callable[[bytes], None]], object]
               ) -> dict[str, Any]:
-    """Create a new file (never through a symlink, never over an existing file) and fill it.
+    """Create a new file (never through a symlink, never over an existing file), fill it and fsync it.
 
     Args:
         folder: where.
@@ -187,7 +211,7 @@ def write_new(folder: Folder, name: str, content: bytes | Callable[[Callable[[by
         {"size": bytes written, "sha256": hex digest}, as the manifest records it.
 
     Raises:
-        OSError: the disk is full, the folder is read-only, or the name exists.
+        OSError: the disk is full, the folder is read-only, the name exists, or the disk failed to flush.
     """
     fd = folder.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     digest, size = hashlib.sha256(), 0
@@ -205,6 +229,7 @@ def write_new(folder: Folder, name: str, content: bytes | Callable[[Callable[[by
             write(content)
         else:
             content(write)
+        os.fsync(fd)  # on disk before anything names it: a power cut must not leave a manifest naming empty files
     finally:
         os.close(fd)
     return {"size": size, "sha256": digest.hexdigest()}

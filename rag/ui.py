@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import gradio as gr
 
     from rag.assistant import Assistant
+    from rag.config import Settings
 
 log = logging.getLogger("rag.ui")
 
@@ -29,6 +30,11 @@ WELCOME = "Ask about *Soundtrack #1* in English or German — or click an exampl
 CONCURRENCY = 4  # questions answered at the same time; the rest wait in the queue
 MAX_MESSAGES = 100  # chat messages kept per visitor (the oldest go first)
 SLIDER_MAX = 10
+
+
+def default_k(settings: Settings) -> int:
+    """The slider's starting value: RAG_K, within the slider's range."""
+    return min(settings.k, SLIDER_MAX)
 
 # The chat holds plain text (what screen readers announce); the sources panel is HTML built here
 # from escaped text, with inline styles.
@@ -186,7 +192,8 @@ def create_app(assistant: Assistant) -> gr.Blocks:
                 sources = gr.HTML(elem_id="sources")
             with gr.Column(scale=1, min_width=240):
                 with gr.Accordion("Options", open=True):
-                    k = gr.Slider(1, SLIDER_MAX, value=3, step=1, label="Passages per language")
+                    k = gr.Slider(1, SLIDER_MAX, value=default_k(assistant.settings), step=1,
+                                  label="Passages per language")
                     langs = gr.CheckboxGroup(choices, value=list(assistant.languages),
                                              label="Languages to show")
                 with gr.Accordion("API (JSON)", open=False):

@@ -51,7 +51,9 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
     sentences; each passage row stores it, so the link is explicit and checked on load.
 
     A build killed at any moment leaves the previous manifest, and the data it names, intact; one that
-    fails to write (disk full, read-only) removes what it wrote and raises IndexWriteError.
+    fails to write (disk full, read-only) removes what it wrote and raises IndexWriteError. Every file and
+    both folders are fsynced before the rename, and the index folder after it, so a power cut leaves the
+    old index or the complete new one.
     """
     import faiss
 
@@ -74,11 +76,14 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
                 flat.add(np.ascontiguousarray(matrix, dtype=np.float32))
                 checksums[name] = write_faiss(folder, name, flat)
             checksums[VOCABULARY] = write_new(folder, VOCABULARY, json.dumps(vocabulary, ensure_ascii=False).encode())
+            folder.sync()  # each file was fsynced as written; now their names in the data folder
         text = json.dumps({**manifest, "data": data, "checksums": checksums}, indent=2, ensure_ascii=False)
         with Folder(index_dir, follow=True) as top:
             top.unlink(tmp)  # left by a killed build whose process id was ours
-            write_new(top, tmp, text.encode())
+            write_new(top, tmp, text.encode())  # fsynced
+            top.sync()  # the data folder's and the temp file's names, before the rename may reach the disk
             top.replace(tmp, MANIFEST)
+            top.sync()  # the rename itself: after a power cut the new index is there, or the old one
     except OSError as exc:
         shutil.rmtree(index_dir / data, ignore_errors=True)  # the partial data; frees what a full disk took
         with suppress(OSError), Folder(index_dir, follow=True) as top:

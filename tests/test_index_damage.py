@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import random
+import shlex
 import shutil
 from pathlib import Path
 
@@ -136,7 +137,9 @@ def test_an_index_of_the_older_format_names_the_fix(settings: Settings, hashing_
     monkeypatch.setenv("RAG_CORPUS_DIR", str(settings.corpus_dir))
     monkeypatch.setenv("RAG_MODEL", "hashing")
     assert main(["ask", QUESTION, "--index", str(settings.index_dir)]) == 2
-    assert error_lines(capsys.readouterr().err)[0].endswith("rebuild with `rag index --force`")
+    # The fix is the command to run, with the folder passed to `rag ask`.
+    assert error_lines(capsys.readouterr().err)[0].endswith(
+        f"rebuild with `rag index --force --index {shlex.quote(str(settings.index_dir))}`")
     assert main(["index", "--index", str(settings.index_dir)]) == 0
     assert read_manifest(settings.index_dir)["checksums"]
     (settings.index_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")  # old again

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import rag.assistant
 import rag.corpus
-from rag.assistant import MAX_QUESTION_CHARS, Assistant
+from rag.assistant import MAX_QUESTION_CHARS, Assistant, clean_question
 from rag.cli import main
 from rag.config import Settings
 from rag.corpus import load_corpus
@@ -160,3 +160,11 @@ def test_cli_ask_with_any_text_exits_0_or_2_without_a_traceback(cli_env: Setting
         assert err.startswith("rag: error: ") and err.endswith("\n")
     elif text not in ("-h",):
         assert out.strip()  # an answer, or a "found nothing" sentence
+
+
+@pytest.mark.parametrize("question", ["\u200b", "\u200b\u200c\u200d\u2060\ufeff", " \u200b \ufeff ", "\u2060\n"])
+def test_a_question_of_zero_width_characters_is_empty(hashing_assistant: Assistant, question: str) -> None:
+    # Zero-width space, non-joiner, joiner, word joiner, BOM: invisible, so the question is empty.
+    with pytest.raises(InvalidQuestionError, match="empty"):
+        hashing_assistant.ask(question)
+    assert clean_question("Wer\u200bführte Regie?") == "Wer\u200bführte Regie?"  # inside a question: kept

@@ -1,0 +1,83 @@
+"""Terminal: what the command line prints is printable text, and each hint a command the user can run as it is."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shlex
+import sys
+from pathlib import Path
+
+# C0 and C1 control characters and DEL: escape sequences (colours, cursor moves, window titles, links),
+# carriage returns and backspaces that could hide or fake what is shown.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_JSON_RAW = re.compile(r"[\x7f-\x9f]")  # json.dumps escapes C0 itself, not DEL and C1 (with ensure_ascii=False)
+_INDEX_HINT = re.compile(r"`rag index(?=[ `])[^`]*")  # a command in backticks, up to its closing one
+MAX_LISTED = 10
+
+
+def printable(text: str, keep: str = "") -> str:
+    """text with every control character shown as a visible escape (ESC → \\x1b), so none reaches the terminal raw.
+
+    Args:
+        text: what is about to be printed (passage text, a file name, a message).
+        keep: control characters to let through, e.g. "\\n" for text of several lines.
+
+    Returns:
+        The text to print.
+    """
+    return _CONTROLS.sub(lambda m: m.group() if m.group() in keep else f"\\x{ord(m.group()):02x}", text)
+
+
+def json_safe(text: str) -> str:
+    """JSON text (json.dumps output) with DEL and C1 controls written as \\u escapes: the same JSON value."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def listing(names: list[str]) -> str:
+    """Names for one line of a message: printable, comma-separated, the first MAX_LISTED and how many more."""
+    shown = ", ".join(printable(name) for name in names[:MAX_LISTED])
+    return shown + (f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else "")
+
+
+def exact_commands(message: str, index: Path | None, corpus: Path | None) -> str:
+    """message with each `rag index …` hint given the folders the user passed, so it runs as shown.
+
+    Args:
+        message: an error message whose hints name `rag index` (as the library writes them).
+        index: the --index folder the user gave, or None.
+        corpus: the --corpus folder the user gave, or None.
+
+    Returns:
+        The message, e.g. "`rag index --force --index /x --corpus /y`" where it said "`rag index --force`".
+    """
+    flags = path_flags(index, corpus)
+    return _INDEX_HINT.sub(lambda m: m.group() + flags, message) if flags else message
+
+
+def path_flags(index: Path | None, corpus: Path | None) -> str:
+    """" --index X --corpus Y" for the folders given (shell-quoted as needed), "" for none."""
+    return "".join(f" --{name} {shlex.quote(str(path))}" for name, path in (("index", index), ("corpus", corpus))
+                   if path is not None)
+
+
+class PrintableFormatter(logging.Formatter):
+    """A log formatter whose lines carry no raw control characters (file names come from the corpus)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device after its reader went away (`rag ask … | head`).
+
+    Python's docs (signal module, "Note on SIGPIPE"): otherwise the interpreter's last flush at exit
+    raises BrokenPipeError again and prints it.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout has no file descriptor (replaced in-process): nothing to flush at exit
+        pass
