@@ -83,7 +83,6 @@ class Settings:
     bridge_similarity: float = 0.75  # query word → corpus word when their vectors are this close
     highlight_margin: float = 0.06  # highlight a passage only if its score is this close to its language's best
     language_margin: float = 0.3  # drop a language whose best hit trails the overall best by more
-    context_weight: float = 0.5  # a follow-up's previous turn, relative to the question itself
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

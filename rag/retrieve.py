@@ -102,7 +102,7 @@ class Retriever:
         return all(p in self._vocabulary or p in STOPWORDS or len(p) < 3 for p in parts)
 
     def search(self, question: str, k: int, languages: list[str] | None = None,
-               lang: str = "en", context: str = "") -> dict[str, list[Hit]]:
+               lang: str = "en") -> dict[str, list[Hit]]:
         """Rank each language's passages for the question, keeping those above the relevance bar.
 
         Args:
@@ -114,17 +114,16 @@ class Retriever:
         Returns:
             Language → hits, best first; a language with nothing relevant maps to [].
         """
-        query, before = self.index.names.normalize(question), self.index.names.normalize(context)
-        query_words = list(dict.fromkeys(words(f"{query} {before}")))
+        query = self.index.names.normalize(question)
+        query_words = list(dict.fromkeys(words(query)))
         known = {w: v for w in query_words
                  if (v := self._word_vectors.get(w)) is not None or (v := self._question_words.get(w)) is not None}
         new_words = [w for w in query_words if w not in known]
-        texts = [self._without_common_words(t) for t in (query, before) if t]
         if self.word_embedder is self.embedder:  # one model call for the question and its unseen words
-            embedded = self.embed([*texts, *new_words])
-            vector, fresh_vectors = self._joined(embedded[: len(texts)]), embedded[len(texts):]
+            embedded = self.embed([self._without_common_words(query), *new_words])
+            vector, fresh_vectors = embedded[0], embedded[1:]
         else:
-            vector = self._joined(self.embed(texts))
+            vector = self.embed([self._without_common_words(query)])[0]
             with self._lock:
                 fresh_vectors = self.word_embedder.embed_batch(new_words, "query")
         fresh = dict(zip(new_words, fresh_vectors, strict=True))
@@ -137,7 +136,7 @@ class Retriever:
         if self.settings.soft_weight <= 0:
             soft_query = soft_query[:0]
         targets = [t for t in (languages or self.languages) if t in self.ranges]
-        terms = {t: self._terms(query, before, t, word_vectors) for t in targets}
+        terms = {t: self._bridge.expand(query, t, word_vectors) for t in targets}
         out, evidence = {}, 0.0
         for target in targets:
             out[target], best = self._search_language(target, terms[target], vector, dense_all, soft_query, k)
@@ -158,19 +157,6 @@ class Retriever:
                                                            soft_query, k, boost)
         return {lang2: [self._with_highlight(h, vector, hits[0].score) for h in hits]
                 for lang2, hits in self._drop_weak_languages(out).items()}
-
-    def _joined(self, vectors: np.ndarray) -> np.ndarray:
-        if len(vectors) == 1:
-            return vectors[0]
-        joined = vectors[0] + self.settings.context_weight * vectors[1]
-        return (joined / max(float(np.linalg.norm(joined)), 1e-12)).astype(np.float32)
-
-    def _terms(self, query: str, before: str, lang: str, word_vectors: dict[str, np.ndarray]) -> dict[str, float]:
-        terms = self._bridge.expand(query, lang, word_vectors)
-        if before:
-            for term, weight in self._bridge.expand(before, lang, word_vectors).items():
-                terms[term] = max(terms.get(term, 0.0), self.settings.context_weight * weight)
-        return terms
 
     def _with_highlight(self, hit: Hit, vector: np.ndarray, best_score: float) -> Hit:
         """The hit with its sentence closest to the question, if the passage is nearly as relevant as the best.
