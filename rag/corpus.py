@@ -6,7 +6,6 @@ import errno
 import hashlib
 import logging
 import os
-import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from rag.cleaning import Block, blocks, collapse
 from rag.errors import CorpusError
 from rag.language import detect_language
 from rag.terminal import listing, printable
+from rag.text import word_key
 
 log = logging.getLogger("rag")
 
@@ -197,7 +197,7 @@ def dedupe(docs: list[Document]) -> list[Document]:
     for doc in docs:
         kept = []
         for block in doc.blocks:
-            key = re.sub(r"\W+", "", block.text.casefold())
+            key = word_key(block.text)
             if key not in seen:
                 seen.add(key)
                 kept.append(block)

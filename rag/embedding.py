@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Literal
@@ -11,6 +10,7 @@ from typing import Literal
 import numpy as np
 
 from rag.errors import ModelError
+from rag.text import all_words
 
 # What a text is to the model: e5 models embed questions and passages differently ("query: " and
 # "passage: " prefixes); word vectors are compared word to word, a symmetric task, so they embed as queries.
@@ -76,7 +76,7 @@ class HashingEmbedder(Embedder):
     def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for token in re.findall(r"\w+", text.casefold()):
+            for token in all_words(text.casefold()):
                 digest = hashlib.blake2b(token.encode(), digest_size=4).digest()
                 out[row, int.from_bytes(digest, "little") % self.dim] += 1.0
         return _normalise(out)

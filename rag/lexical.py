@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import Counter
 from functools import lru_cache
@@ -12,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from rag.names import syllable_key
+from rag.text import all_words
 
 _STEMMERS = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
              "nl": "dutch", "pt": "portuguese", "sv": "swedish", "da": "danish", "no": "norwegian"}
@@ -68,7 +68,7 @@ def tokenize(text: str, lang: str) -> list[str]:
     Returns:
         Tokens.
     """
-    tokens = (_token(word, lang) for word in re.findall(r"\w+", text.casefold()))
+    tokens = (_token(word, lang) for word in all_words(text.casefold()))
     return [t for t in tokens if t is not None]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, replace
 
@@ -16,7 +15,7 @@ from rag.embedding import Embedder
 from rag.lexical import BM25, STOPWORDS, tokenize
 from rag.lru import LRU
 from rag.store import Index
-from rag.text import split_sentences
+from rag.text import all_words, letter_words, name_like_words, names_and_numbers, split_sentences, word_key, word_parts
 from rag.vocabulary import Bridge, SoftMatcher, common_words, proper_nouns, words
 
 CANDIDATES = 200
@@ -50,7 +49,7 @@ class Retriever:
         self._lock = threading.Lock()  # model objects are not all documented as thread-safe
         self._common = common_words(index.chunks, settings.common_word_share)
         self._proper = proper_nouns(index.chunks, index.names) - self._common
-        self._vocabulary = {w for c in index.chunks for w in re.findall(r"[^\W_]+", c.text.casefold())}
+        self._vocabulary = {w for c in index.chunks for w in all_words(c.text.casefold())}
         self._bridge = Bridge(index.vocabulary, index.vocabulary_vectors, settings.bridge_similarity)
         self._soft = {
             lang: SoftMatcher(index.vocabulary.get(lang, []), index.vocabulary_vectors.get(lang, np.zeros((0, 1))),
@@ -81,7 +80,7 @@ class Retriever:
         Acronyms count in any language; capitalised words after the first only in English,
         since German capitalises every noun.
         """
-        tokens = re.findall(r"[^\W\d_][\w'’-]*", self.index.names.normalize(question))
+        tokens = name_like_words(self.index.names.normalize(question))
         found = []
         for i, token in enumerate(tokens):
             acronym = len(token) >= 2 and token.isupper()
@@ -93,12 +92,12 @@ class Retriever:
     def leans_on_context(self, question: str) -> bool:
         """Whether a question is a follow-up that needs the earlier turns (see rag.conversation)."""
         query = self.index.names.normalize(question)
-        tokens = set(re.findall(r"[^\W\d_]+", query.casefold()))
+        tokens = set(letter_words(query.casefold()))
         names = any(ch.isdigit() for ch in query) or bool(tokens & self._proper)
         return leans_on_context(question, words(query), names)
 
     def _known(self, token: str) -> bool:
-        parts = [p for p in re.split(r"[\W_]+", token.casefold()) if p]
+        parts = word_parts(token)
         return all(p in self._vocabulary or p in STOPWORDS or len(p) < 3 for p in parts)
 
     def search(self, question: str, k: int, languages: list[str] | None = None,
@@ -174,7 +173,7 @@ class Retriever:
         """Name and number tokens of a passage that also occur in lang's passages, minus the query's."""
         def terms(key: tuple[int, str]) -> frozenset[str]:
             text = self.index.names.normalize(chunk.text)
-            entities = " ".join(re.findall(r"\b(?:[A-Z][\w’'-]*|\d[\d.,]*)", text))
+            entities = " ".join(names_and_numbers(text))
             return frozenset(t for t in tokenize(entities, lang) if self._bm25[lang].knows(t))
 
         found = self._entities.get_or_compute((self._row[(chunk.source, chunk.start)], lang), terms)
@@ -182,7 +181,7 @@ class Retriever:
 
     def _without_common_words(self, query: str) -> str:
         """Drop words found in most passages (the show's title): they pull every query to every passage."""
-        kept = [w for w in query.split() if re.sub(r"\W+", "", w.casefold()) not in self._common]
+        kept = [w for w in query.split() if word_key(w) not in self._common]
         return " ".join(kept) if kept else query
 
     def _search_language(self, lang: str, terms: dict[str, float], vector: np.ndarray,

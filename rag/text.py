@@ -1,4 +1,4 @@
-"""Sentences: the one definition of where a sentence ends, with exact character spans."""
+"""Text: the one definition of what a word is and where a sentence ends (with exact character spans)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,58 @@ ABBREVIATIONS = frozenset([
     "str", "tel", "zzgl", "ugs", "dt", "engl"])
 # After the whitespace, these continue the sentence: a lower-case word, a dash or closing punctuation.
 _CONTINUES = set("—–-,;:)]}")
+
+
+# Words. A word is a run of letters and digits (never "_"); the variants below say which part of
+# the text each stage looks at, and every stage takes its words from here.
+_WORD = re.compile(r"[^\W_]+")
+_LETTERS = re.compile(r"[^\W\d_]+")  # words of letters only: no numbers
+_NAME_LIKE = re.compile(r"[^\W\d_][\w'’-]*")  # a word with its apostrophes and hyphens ("Hee-won", "ZE:A’s")
+_NOT_WORD = re.compile(r"[\W_]+")
+_NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][\w’'-]*|\d[\d.,]*)")
+_CAPITALISED_INSIDE = re.compile(r"(?<=[\w,;] )[A-Z][\w’'-]+")
+_LOWER = re.compile(r"(?<![\w’'-])[a-z]+(?![\w’'-])")
+
+
+def all_words(text: str) -> list[str]:
+    """Every word of a text, as written (letters and digits; punctuation and "_" separate words)."""
+    return _WORD.findall(text)
+
+
+def letter_words(text: str) -> list[str]:
+    """The words of a text that start with a letter and hold no digits, as written."""
+    return _LETTERS.findall(text)
+
+
+def name_like_words(text: str) -> list[str]:
+    """Words with their inner apostrophes and hyphens kept, starting with a letter ("Seon-woo", "Kim’s")."""
+    return _NAME_LIKE.findall(text)
+
+
+def names_and_numbers(text: str) -> list[str]:
+    """Capitalised words and numbers, as written ("Kim", "Hee-won", "2022", "4.5")."""
+    return _NAME_OR_NUMBER.findall(text)
+
+
+def capitalised_inside_sentences(text: str) -> list[str]:
+    """Capitalised words that follow another word or a comma (not a sentence's first word): names, titles,
+    and in German every noun."""
+    return _CAPITALISED_INSIDE.findall(text)
+
+
+def lower_case_words(text: str) -> list[str]:
+    """Words written wholly in lower case, as standalone words ("other", not the "s" of "Kim’s")."""
+    return _LOWER.findall(text)
+
+
+def word_key(token: str) -> str:
+    """A token casefolded and stripped of everything but letters and digits ("Soundtrack," → "soundtrack")."""
+    return _NOT_WORD.sub("", token.casefold())
+
+
+def word_parts(token: str) -> list[str]:
+    """A token's casefolded words ("Hee-won" → ["hee", "won"])."""
+    return [p for p in _NOT_WORD.split(token.casefold()) if p]
 
 
 class Sentence(NamedTuple):

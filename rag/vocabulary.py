@@ -7,7 +7,6 @@ act as a dictionary induced from the corpus itself, with no hand-made word lists
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
@@ -16,13 +15,12 @@ import numpy as np
 from rag.chunking import Chunk
 from rag.lexical import STOPWORDS, tokenize
 from rag.names import NameNormalizer
-
-_WORD = re.compile(r"[^\W\d_]{3,}")
+from rag.text import capitalised_inside_sentences, letter_words, lower_case_words, word_key
 
 
 def words(text: str) -> list[str]:
     """Content words of a text: lower-cased, letters only, at least 3 long, no stop words."""
-    return [w for w in _WORD.findall(text.casefold()) if w not in STOPWORDS]
+    return [w for w in letter_words(text.casefold()) if len(w) >= 3 and w not in STOPWORDS]
 
 
 def corpus_vocabulary(texts_by_lang: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
@@ -132,9 +130,9 @@ def proper_nouns(chunks: list[Chunk], names: NameNormalizer) -> frozenset[str]:
     for chunk in chunks:
         if chunk.lang == "en":
             text = names.normalize(chunk.text)
-            for m in re.finditer(r"[\w,;] ([A-Z][\w’'-]+)", text):
-                found.update(re.findall(r"[^\W\d_]+", m.group(1).casefold()))
-            lower.update(re.findall(r"(?<![\w’'-])[a-z]+(?![\w’'-])", text))
+            for word in capitalised_inside_sentences(text):
+                found.update(letter_words(word.casefold()))
+            lower.update(lower_case_words(text))
     return frozenset(w for w in found - lower if w not in STOPWORDS and len(w) > 1)
 
 
@@ -142,6 +140,6 @@ def common_words(chunks: list[Chunk], share: float) -> frozenset[str]:
     """Words (casefolded, punctuation removed) that occur in more than share of all passages."""
     counts: Counter[str] = Counter()
     for chunk in chunks:
-        counts.update({re.sub(r"\W+", "", w.casefold()) for w in chunk.text.split()})
+        counts.update({word_key(w) for w in chunk.text.split()})
     limit = share * len(chunks)
     return frozenset(w for w, n in counts.items() if n > limit and w)

@@ -49,7 +49,8 @@ def rag_copy(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(("module", "old", "new"), [
     ("lexical", '"""\na an the and', '"""\na an the also and'),  # one more stop word: another vocabulary
-    ("vocabulary", r"[^\W\d_]{3,}", r"[^\W\d_]{4,}"),
+    ("vocabulary", "len(w) >= 3", "len(w) >= 4"),
+    ("text", '_WORD = re.compile(r"[^\\W_]+")', '_WORD = re.compile(r"\\w+")'),  # what a word is
     ("names", '(("eo", "u"),', '(("eo", "o"),'),
     ("chunking", 'SEPARATORS = ["\\n\\n", "\\n", "; "', 'SEPARATORS = ["\\n\\n", "; "'),
     ("cleaning", "", "# a comment counts: the hash is of the source\n"),
