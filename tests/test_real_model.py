@@ -9,7 +9,7 @@ import pytest
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.corpus import collapse
-from rag.evaluation import evaluate, load_set, rank_of
+from rag.evaluation import CONVERSATIONS, evaluate, load_set, rank_of
 from rag.index import build_index
 from rag.ui import EXAMPLES
 from tests.conftest import CORPUS
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow  # loads the real models: minutes, not seconds
 FLOOR_HIT3 = {"en->en": 0.72, "en->de": 0.72, "de->en": 0.64, "de->de": 0.74}
 FLOOR_MEAN_HIT1 = 0.53
 FLOOR_OFF_TOPIC = 0.30
+FLOOR_FOLLOW_UP_HIT3 = 0.75  # second turns of follow-up conversations, both splits, mean of the directions
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,18 @@ def test_quality_floor_on_the_test_split(real: Assistant) -> None:
     hit1 = [m["hit@1"] for m in report["directions"].values()]
     assert sum(hit1) / len(hit1) >= FLOOR_MEAN_HIT1, report["directions"]
     assert report["abstain_off_topic"]["accuracy"] >= FLOOR_OFF_TOPIC, report
+
+
+def test_follow_ups_find_their_answer_through_the_conversation(real: Assistant) -> None:
+    turns = [t for t in load_set(CONVERSATIONS) if t.category == "follow-up"]
+
+    def mean_hit3(report: dict) -> float:
+        directions = report["all"]["directions"].values()
+        return sum(m["hit@3"] for m in directions) / len(directions)
+
+    with_history = mean_hit3(evaluate(lambda q, history=None: real.ask(q, k=3, history=history), turns))
+    alone = mean_hit3(evaluate(lambda q, history=None: real.ask(q, k=3), turns))
+    assert with_history >= FLOOR_FOLLOW_UP_HIT3 and with_history >= alone + 0.25, (with_history, alone)
 
 
 def test_default_model_loads_offline_and_embeds_queries_and_passages_differently() -> None:
