@@ -40,11 +40,11 @@ def as_langchain(embedder: Embedder) -> Any:
     class Wrapped(Embeddings):
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
             with lock:
-                return embedder.embed(list(texts)).tolist()
+                return embedder.embed(list(texts), kind="passage").tolist()
 
-        def embed_query(self, text: str) -> list[float]:
+        def embed_query(self, text: str) -> list[float]:  # e5 embeds questions with its "query: " prefix
             with lock:
-                return embedder.embed_batch([text])[0].tolist()
+                return embedder.embed_batch([text], "query")[0].tolist()
 
     return Wrapped()
 
