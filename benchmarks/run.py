@@ -1,10 +1,10 @@
-"""`rag bench`: build, cold start, interleaved latency/quality/throughput against the floor and LangChain.
+"""`rag bench`: build, cold start, interleaved latency/quality/throughput against the floor and LangChain, start-up.
 
 Everything is measured in one run on this machine: a fresh index of the corpus in a temporary
 folder; then the eval questions (both languages) through ours (Assistant.ask), the bare search
 with the same model (benchmarks.bare) and, when the bench extra is installed, LangChain's FAISS
 store and its BM25 + FAISS EnsembleRetriever (benchmarks.baseline), taking turns question by
-question (benchmarks.interleaved).
+question (benchmarks.interleaved); then how fast `python app.py` serves its page (benchmarks.ready).
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def build_langchain(settings: Settings, tmp: Path, assistant: Assistant) -> tupl
 
 
 def run(settings: Settings, index_dir: Path | None = None, baseline: bool = True, files: int = 1000,
-        eval_set: Path = DEFAULT_SET, progress: bool = True) -> dict[str, Any]:
+        eval_set: Path = DEFAULT_SET, progress: bool = True, ready: bool = True) -> dict[str, Any]:
     """All figures of `rag bench` as one dict (see README, Performance).
 
     Args:
@@ -125,6 +125,7 @@ def run(settings: Settings, index_dir: Path | None = None, baseline: bool = True
         files: synthetic files for the many-files update figure (0: skip).
         eval_set: the questions.
         progress: progress bars on stderr.
+        ready: measure `python app.py` to its page, and `rag --help`.
 
     Returns:
         The figures; "interleaved" and "throughput" hold every system's.
@@ -168,6 +169,10 @@ def run(settings: Settings, index_dir: Path | None = None, baseline: bool = True
             from benchmarks.scale import files_incremental
 
             result["incremental_files"] = files_incremental(settings, tmp / "files", files, progress)
+        if ready:  # the measured index is up to date: the fresh one was just rebuilt after the change
+            from benchmarks.ready import startup
+
+            result.update(startup(measured.index_dir, measured.corpus_dir))
     result["load_average_end_1min"] = load_average()
     result["bench_peak_rss_mb"] = _own_peak_rss_mb()
     return result

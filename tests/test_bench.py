@@ -14,7 +14,8 @@ from rag.config import PROJECT_DIR
 from rag.corpus import detect_language
 
 REQUIRED = {"build_s", "incremental_build_s", "cold_start_s", "peak_rss_mb", "machine", "model", "passages",
-            "interleaved", "throughput", "load_average_end_1min"}
+            "interleaved", "throughput", "app_ready_s", "app_ready_runs", "help_s", "help_runs",
+            "load_average_end_1min"}
 LANGCHAIN = {"langchain_faiss", "langchain_ensemble"}
 DIRECTIONS = {"en->en", "en->de", "de->en", "de->de"}
 
@@ -79,6 +80,7 @@ def test_bench_json_has_every_figure(bench_env: Path, monkeypatch: pytest.Monkey
     from benchmarks.baseline import available
     from benchmarks.run import format_table
 
+    monkeypatch.setattr("benchmarks.ready.RUNS", 1)  # one start of the app, not three: the test only checks figures
     assert main(["bench", "--json", "--files", "6", "--set", str(bench_env)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) >= REQUIRED
@@ -97,12 +99,14 @@ def test_bench_json_has_every_figure(bench_env: Path, monkeypatch: pytest.Monkey
         assert all(v > 0 for part in ("qps", "p95_ms", "scaling") for v in figures[part].values()), name
         assert figures["scaling"]["1"] == 1.0
     assert set(result["throughput"]["ours/bare"]) == threads
+    assert result["app_ready_s"] > 0 and result["app_ready_runs"] == [result["app_ready_s"]]
+    assert result["help_s"] > 0 and len(result["help_runs"]) == 1
     assert result["build_s"] > 0 and result["incremental_build_s"] > 0 and result["cold_start_s"] > 0
     assert result["peak_rss_mb"] > 20
     files = result["incremental_files"]
     assert files["files"] == 6 and files["passages"] >= 6 and 0 < files["embedded_on_rebuild"] < files["passages"] * 4
     table = format_table(result)
-    assert "bare search" in table and "questions/s, 4 threads" in table
+    assert "bare search" in table and "app.py to its page" in table and "questions/s, 4 threads" in table
     if not available():
         assert "pip install" in result["baseline"]
         pytest.skip("LangChain baselines not checked: langchain-community, langchain-classic or rank-bm25 "
@@ -115,6 +119,8 @@ def test_bench_json_has_every_figure(bench_env: Path, monkeypatch: pytest.Monkey
 def test_bench_without_langchain_says_how_to_get_it(bench_env: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("benchmarks.baseline.available", lambda: False)
+    monkeypatch.setattr("benchmarks.ready.startup", lambda *args: {  # the real start-up is measured above
+        "app_ready_s": 2.0, "app_ready_runs": [2.0], "help_s": 0.1, "help_runs": [0.1]})
     assert main(["bench", "--files", "0", "--set", str(bench_env)]) == 0
     captured = capsys.readouterr()
     assert 'pip install -e ".[bench]"' in captured.err
