@@ -49,7 +49,8 @@ def compare(systems: dict[str, Ask], items: list[Item], progress: bool = False) 
         progress: show a progress bar on stderr.
 
     Returns:
-        {"questions", "systems": {name: {"ask_ms", "hit_at_1", "hit_at_3", "abstain_off_topic", "split"}},
+        {"questions", "order", "cpu_per_wall" (this process's CPU seconds per second: the cores it got),
+        "systems": {name: {"ask_ms", "hit_at_1", "hit_at_3", "abstain_off_topic", "split"}},
         "ratios": {"ours/<name>": {"p50", "p95"}}}: hits per direction and abstention on the test split
         (all items when the set has none).
     """
@@ -61,16 +62,19 @@ def compare(systems: dict[str, Ask], items: list[Item], progress: bool = False) 
             systems[name](question)
     records: dict[str, list[Record]] = {name: [] for name in names}
     asked = [(item, lang) for item in items for lang in LANGS]
+    cpu, wall = time.process_time(), time.perf_counter()
     for turn, (item, lang) in enumerate(tqdm(asked, desc="interleaved asks", unit="question", disable=not progress)):
         for name in rotated(names, turn):
             t0 = time.perf_counter()
             answer = systems[name](item.questions[lang])
             records[name].append((item, lang, answer, (time.perf_counter() - t0) * 1000))
+    cpu_per_wall = round((time.process_time() - cpu) / (time.perf_counter() - wall), 2)
     figures = {name: _figures(recs) for name, recs in records.items()}
     ours = figures[names[0]]["ask_ms"]
     ratios = {f"{names[0]}/{name}": {q: round(ours[q] / max(figures[name]["ask_ms"][q], 1e-3), 2)
                                      for q in ("p50", "p95")} for name in names[1:]}
-    return {"questions": len(asked), "order": "rotated per question", "systems": figures, "ratios": ratios}
+    return {"questions": len(asked), "order": "rotated per question", "cpu_per_wall": cpu_per_wall,
+            "systems": figures, "ratios": ratios}
 
 
 def _figures(records: list[Record]) -> dict[str, Any]:
@@ -99,12 +103,14 @@ def throughput(systems: dict[str, Ask], questions: list[str], threads: tuple[int
 
     Returns:
         {name: {"qps": {threads: qps}, "p95_ms": {threads: ms}, "scaling": {threads: qps / qps of 1 thread}},
-        "<first>/<name>": {threads: qps ratio}}; thread counts are string keys, as in JSON.
+        "<first>/<name>": {threads: qps ratio}, "cpu_per_wall": {threads: CPU seconds of this process per
+        second}}; thread counts are string keys, as in JSON.
     """
     from tqdm import tqdm
 
     names = list(systems)
     out: dict[str, Any] = {name: {"qps": {}, "p95_ms": {}, "scaling": {}} for name in names}
+    out["cpu_per_wall"] = {}
     bar = tqdm(total=len(questions) * len(names) * len(threads), desc="throughput", unit="question",
                disable=not progress)
     for count in threads:
@@ -113,6 +119,7 @@ def throughput(systems: dict[str, Ask], questions: list[str], threads: tuple[int
         elapsed = dict.fromkeys(names, 0.0)
         calls: dict[str, list[float]] = {name: [] for name in names}
         pools = {name: ThreadPoolExecutor(count) for name in names}
+        cpu, wall = time.process_time(), time.perf_counter()
         try:
             for name in names:  # start the pools' threads before timing anything
                 list(pools[name].map(lambda _: None, range(count)))
@@ -125,6 +132,7 @@ def throughput(systems: dict[str, Ask], questions: list[str], threads: tuple[int
         finally:
             for pool in pools.values():
                 pool.shutdown()
+        out["cpu_per_wall"][str(count)] = round((time.process_time() - cpu) / (time.perf_counter() - wall), 2)
         for name in names:
             out[name]["qps"][str(count)] = round(len(questions) / max(elapsed[name], 1e-9), 1)
             out[name]["p95_ms"][str(count)] = percentiles(calls[name])["p95"]

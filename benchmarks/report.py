@@ -20,8 +20,9 @@ def format_table(result: dict[str, Any]) -> str:
         The text, with the machine and its load first.
     """
     m = result["machine"]
+    threads = ", ".join(f"{k}={v}" for k, v in m.get("thread_settings", {}).items() if v) or "threads: defaults"
     lines = [f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; load average "
-             f"{m['load_average_1min']} at start, {result.get('load_average_end_1min')} at end; "
+             f"{m['load_average_1min']} at start, {result.get('load_average_end_1min')} at end; {threads}; "
              f"model {result['model']}, {result['passages']} passages"]
     lines += _interleaved(result["interleaved"])
     lines += _throughput(result["throughput"])
@@ -52,7 +53,8 @@ def _interleaved(inter: dict[str, Any]) -> list[str]:
     systems = inter["systems"]
     names = list(systems)
     lines = ["", f"interleaved: {inter['questions']} questions, each asked of every system in turn "
-                 f"({inter['order']}); quality on the {systems[names[0]]['split']} split",
+                 f"({inter['order']}; this process got {inter.get('cpu_per_wall')} cores); quality on the "
+                 f"{systems[names[0]]['split']} split",
              _row("", [LABELS.get(n, n) for n in names])]
     for q in ("p50", "p95", "p99"):
         lines.append(_row(f"warm ask() {q} (ms)", [systems[n]["ask_ms"][q] for n in names]))
@@ -68,7 +70,7 @@ def _interleaved(inter: dict[str, Any]) -> list[str]:
 
 
 def _throughput(thr: dict[str, Any]) -> list[str]:
-    names = [n for n in thr if "/" not in n]
+    names = [n for n in thr if "/" not in n and n != "cpu_per_wall"]
     ratio = next((k for k in thr if "/" in k), None)
     lines = ["", "throughput: bursts of the same questions, the systems taking turns",
              _row("", [LABELS.get(n, n) for n in names] + (["ours/bare"] if ratio else []))]
@@ -79,6 +81,8 @@ def _throughput(thr: dict[str, Any]) -> list[str]:
     for t in thr[names[0]]["p95_ms"]:
         lines.append(_row(f"per-call p95 with {t} thread{'s' if t != '1' else ''} (ms)",
                           [thr[n]["p95_ms"][t] for n in names]))
+    lines.append("cores this process got (CPU s per s), by threads: "
+                 + ", ".join(f"{t}: {v}" for t, v in thr.get("cpu_per_wall", {}).items()))
     return lines
 
 

@@ -32,6 +32,9 @@ __all__ = ["format_table", "machine", "run"]  # format_table: where rag.cli find
 
 QUESTION = "Wer führte Regie?"
 OURS, BARE, FAISS_STORE, ENSEMBLE = "ours", "bare", "langchain_faiss", "langchain_ensemble"
+# How many threads the model's OpenMP team and numpy's BLAS use, and whether idle ones spin: on a shared
+# machine these decide much of the latency, so the report says what they were.
+THREAD_SETTINGS = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS")
 
 
 def machine() -> dict[str, Any]:
@@ -45,7 +48,8 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform(terse=True), "load_average_1min": load_average()}
+            "platform": platform.platform(terse=True), "load_average_1min": load_average(),
+            "thread_settings": {name: os.environ.get(name) for name in THREAD_SETTINGS}}
 
 
 def load_average() -> float | None:

@@ -84,7 +84,9 @@ def test_bench_json_has_every_figure(bench_env: Path, monkeypatch: pytest.Monkey
     assert main(["bench", "--json", "--files", "6", "--set", str(bench_env)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) >= REQUIRED
-    assert {"cpu", "cores", "python", "load_average_1min"} <= set(result["machine"])
+    assert {"cpu", "cores", "python", "load_average_1min", "thread_settings"} <= set(result["machine"])
+    assert result["interleaved"]["cpu_per_wall"] > 0 and set(result["throughput"]["cpu_per_wall"]) == {
+        "1", "2", "4", "16"}
     inter = result["interleaved"]
     systems = {"ours", "bare"} | (LANGCHAIN if available() else set())
     assert set(inter["systems"]) == systems and inter["questions"] == 16  # 8 items, both languages
