@@ -1,12 +1,15 @@
-"""The benchmark's baseline: the usual LangChain set-up (FAISS vector store) over the same passages.
+"""The benchmark's LangChain baselines over the same passages: a FAISS store, and BM25 + FAISS fused.
 
-Same chunks (rag.chunking), same embedding model, one `similarity_search_by_vector` per language
-with a metadata filter, no lexical scoring, no abstention. Needs the `bench` extra
-(`pip install -e ".[bench]"`, which brings langchain-community).
+Same chunks (rag.chunking), same embedding model. Baseline: one `similarity_search_by_vector` per
+language with a metadata filter, no lexical scoring, no abstention. Ensemble: per language, LangChain's
+`EnsembleRetriever` (reciprocal-rank fusion) of a `BM25Retriever` and that store's retriever. Needs
+the `bench` extra (`pip install -e ".[bench]"`: langchain-community, langchain-classic, rank-bm25).
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,38 +18,73 @@ from rag.answer import Answer, Passage
 from rag.config import Settings
 from rag.embedding import Embedder
 
-INSTALL_HINT = 'baseline skipped: langchain-community is not installed (pip install -e ".[bench]")'
+INSTALL_HINT = ('LangChain baselines skipped: langchain-community, langchain-classic or rank-bm25 is not '
+                'installed (pip install -e ".[bench]")')
 
 
 def available() -> bool:
-    """Whether langchain-community (and so the baseline) can be imported."""
+    """Whether the LangChain baselines (FAISS store, BM25 + FAISS ensemble) can be imported."""
     import warnings
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # langchain-community announces its sunset
+            import langchain_community.retrievers  # noqa: F401
             import langchain_community.vectorstores  # noqa: F401
+
+            _ensemble_class()
     except ImportError:
         return False
-    return True
+    return importlib.util.find_spec("rank_bm25") is not None  # BM25Retriever imports it on first use
 
 
-def as_langchain(embedder: Embedder) -> Any:
-    """Wrap one of our embedders as a LangChain `Embeddings` (model calls serialised, as ours are)."""
+def _ensemble_class() -> Any:
+    """LangChain's EnsembleRetriever: in langchain-classic from LangChain 1.0, in langchain before."""
+    for module in ("langchain_classic.retrievers", "langchain.retrievers"):
+        try:
+            return importlib.import_module(module).EnsembleRetriever
+        except (ImportError, AttributeError):
+            continue
+    raise ImportError("EnsembleRetriever not found: pip install langchain-classic")
+
+
+def as_langchain(embedder: Embedder, remember_last: bool = False) -> Any:
+    """Wrap one of our embedders as a LangChain `Embeddings` (model calls serialised, as ours are).
+
+    Args:
+        embedder: our embedder.
+        remember_last: keep the last query's vector, so retrievers asked the same question one after
+            the other (one per language) share one model call.
+
+    Returns:
+        The LangChain `Embeddings`.
+    """
     from langchain_core.embeddings import Embeddings
 
     lock = threading.Lock()
+    last: list[tuple[str, list[float]]] = []
 
     class Wrapped(Embeddings):
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
             with lock:
-                return embedder.embed(list(texts)).tolist()
+                return embedder.embed(list(texts), kind="passage").tolist()
 
-        def embed_query(self, text: str) -> list[float]:
+        def embed_query(self, text: str) -> list[float]:  # e5 embeds questions with its "query: " prefix
             with lock:
-                return embedder.embed_batch([text])[0].tolist()
+                if last and last[0][0] == text:
+                    return last[0][1]
+                vector = embedder.embed_batch([text], "query")[0].tolist()
+                if remember_last:
+                    last[:] = [(text, vector)]
+                return vector
 
     return Wrapped()
+
+
+def _passage(doc: Any, score: float) -> Passage:
+    m = doc.metadata
+    return Passage(doc.page_content, m["lang"], m["source"], m["start"], m["end"], score, m["line_start"],
+                   m["line_end"])
 
 
 class Baseline:
@@ -122,10 +160,57 @@ class Baseline:
         for lang in self.languages:
             for doc, score in self.store.similarity_search_with_score_by_vector(
                     vector, k=k, filter={"lang": lang}, fetch_k=fetch_k):
-                m = doc.metadata
-                passages.append(Passage(doc.page_content, lang, m["source"], m["start"], m["end"], float(score),
-                                        m["line_start"], m["line_end"]))
+                passages.append(_passage(doc, float(score)))
         return Answer(question, passages[0].text if passages else "", passages)
+
+
+class Ensemble:
+    """Per language, LangChain's EnsembleRetriever of BM25 and the FAISS store (equal weights, RRF).
+
+    BM25 tokenises lower-cased words (LangChain's default splits on spaces only, so "Seon-woo?" would
+    never match "Seon-woo"). Both languages' FAISS retrievers share one query embedding per question.
+    """
+
+    def __init__(self, retrievers: dict[str, Any], k: int) -> None:
+        self.retrievers, self.k = retrievers, k
+
+    @classmethod
+    def build(cls, baseline: Baseline, embedder: Embedder, k: int = 3) -> Ensemble:
+        """Ensembles over the passages (and vectors) of a built Baseline, returning k passages per language."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from langchain_community.retrievers import BM25Retriever
+            from langchain_community.vectorstores import FAISS
+
+        store = baseline.store  # the same FAISS index and passages, with its own query embedding wrapper
+        shared = FAISS(as_langchain(embedder, remember_last=True), store.index, store.docstore,
+                       store.index_to_docstore_id, distance_strategy=store.distance_strategy)
+        docs = [store.docstore.search(store.index_to_docstore_id[i]) for i in range(store.index.ntotal)]
+        ensemble = _ensemble_class()
+        retrievers = {}
+        for lang in baseline.languages:
+            bm25 = BM25Retriever.from_documents([d for d in docs if d.metadata["lang"] == lang], k=k,
+                                                preprocess_func=_words)
+            dense = shared.as_retriever(search_kwargs={"k": k, "filter": {"lang": lang},
+                                                       "fetch_k": store.index.ntotal})
+            retrievers[lang] = ensemble(retrievers=[bm25, dense], weights=[0.5, 0.5])
+        return cls(retrievers, k)
+
+    def ask(self, question: str, k: int = 3) -> Answer:
+        """The k best fused passages of each language (score: 1 / fused rank)."""
+        if k > self.k:
+            raise ValueError(f"this ensemble was built for k <= {self.k}")
+        passages = [_passage(doc, 1 / rank) for retriever in self.retrievers.values()
+                    for rank, doc in enumerate(retriever.invoke(question)[:k], start=1)]
+        return Answer(question, passages[0].text if passages else "", passages)
+
+
+def _words(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\w+", text.casefold())
 
 
 def cold_start_code(folder: Path, model: str) -> str:

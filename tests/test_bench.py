@@ -13,8 +13,11 @@ from rag.cli import main
 from rag.config import PROJECT_DIR
 from rag.corpus import detect_language
 
-REQUIRED = {"ask_ms", "hit_at_3", "cold_start_s", "build_s", "incremental_build_s", "peak_rss_mb", "qps_1_thread",
-            "qps_4_threads", "load_p95_ms", "machine"}
+REQUIRED = {"build_s", "incremental_build_s", "cold_start_s", "peak_rss_mb", "machine", "model", "passages",
+            "interleaved", "throughput", "app_ready_s", "app_ready_runs", "help_s", "help_runs",
+            "load_average_end_1min"}
+LANGCHAIN = {"langchain_faiss", "langchain_ensemble"}
+DIRECTIONS = {"en->en", "en->de", "de->en", "de->de"}
 
 
 def test_synthetic_passages_are_deterministic_bilingual_and_counted() -> None:
@@ -59,38 +62,72 @@ def bench_env(corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     return path
 
 
-def test_bench_json_has_every_figure(bench_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from benchmarks.baseline import available
+def _check_system(name: str, figures: dict) -> None:
+    ms = figures["ask_ms"]
+    assert 0 < ms["p50"] <= ms["p95"] <= ms["p99"], name
+    assert figures["split"] == "test"
+    for metric in ("hit_at_1", "hit_at_3"):
+        assert set(figures[metric]) == DIRECTIONS | {"mean"}, (name, metric)
+        assert all(0 <= value <= 1 for value in figures[metric].values()), (name, metric)
+    assert all(figures["hit_at_1"][d] <= figures["hit_at_3"][d] for d in DIRECTIONS), name
+    assert 0 <= figures["abstain_off_topic"] <= 1
+    if name != "ours":
+        assert figures["abstain_off_topic"] == 0.0, name  # the bare search and LangChain never abstain
 
+
+def test_bench_json_has_every_figure(bench_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.baseline import available
+    from benchmarks.run import format_table
+
+    monkeypatch.setattr("benchmarks.ready.RUNS", 1)  # one start of the app, not three: the test only checks figures
     assert main(["bench", "--json", "--files", "6", "--set", str(bench_env)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) >= REQUIRED
-    assert {"cpu", "cores", "python"} <= set(result["machine"])
-    assert 0 < result["ask_ms"]["p50"] <= result["ask_ms"]["p95"] <= result["ask_ms"]["p99"]
-    assert 0 <= result["hit_at_3"]["mean"] <= 1 and {"en->en", "de->en"} <= set(result["hit_at_3"])
+    assert {"cpu", "cores", "python", "load_average_1min", "thread_settings"} <= set(result["machine"])
+    assert result["interleaved"]["cpu_per_wall"] > 0 and set(result["throughput"]["cpu_per_wall"]) == {
+        "1", "2", "4", "16"}
+    inter = result["interleaved"]
+    systems = {"ours", "bare"} | (LANGCHAIN if available() else set())
+    assert set(inter["systems"]) == systems and inter["questions"] == 16  # 8 items, both languages
+    for name, figures in inter["systems"].items():
+        _check_system(name, figures)
+    assert set(inter["ratios"]) == {f"ours/{name}" for name in systems - {"ours"}}
+    assert all(r["p50"] > 0 and r["p95"] > 0 for r in inter["ratios"].values())
+    threads = {"1", "2", "4", "16"}
+    for name in ("ours", "bare"):
+        figures = result["throughput"][name]
+        assert set(figures["qps"]) == set(figures["p95_ms"]) == set(figures["scaling"]) == threads
+        assert all(v > 0 for part in ("qps", "p95_ms", "scaling") for v in figures[part].values()), name
+        assert figures["scaling"]["1"] == 1.0
+    assert set(result["throughput"]["ours/bare"]) == threads
+    assert result["app_ready_s"] > 0 and result["app_ready_runs"] == [result["app_ready_s"]]
+    assert result["help_s"] > 0 and len(result["help_runs"]) == 1
     assert result["build_s"] > 0 and result["incremental_build_s"] > 0 and result["cold_start_s"] > 0
-    assert result["peak_rss_mb"] > 20 and result["qps_1_thread"] > 0 and result["load_p95_ms"] > 0
+    assert result["peak_rss_mb"] > 20
     files = result["incremental_files"]
     assert files["files"] == 6 and files["passages"] >= 6 and 0 < files["embedded_on_rebuild"] < files["passages"] * 4
-    if available():
-        assert {"baseline_ask_ms", "baseline_hit_at_3", "speedup_vs_baseline"} <= set(result)
-        assert result["baseline_abstain_off_topic"] == 0.0  # the baseline never abstains
-    else:
+    table = format_table(result)
+    assert "bare search" in table and "app.py to its page" in table and "questions/s, 4 threads" in table
+    if not available():
         assert "pip install" in result["baseline"]
+        pytest.skip("LangChain baselines not checked: langchain-community, langchain-classic or rank-bm25 "
+                    'is not installed (pip install -e ".[bench]")')
+    assert result["baseline_build_s"] > 0 and result["baseline_cold_start_s"] > 0
+    assert result["baseline_incremental_build_s"] > 0 and result["baseline_peak_rss_mb"] > 20
+    assert "LC BM25+FAISS" in table and "LC FAISS" in table
 
 
 def test_bench_without_langchain_says_how_to_get_it(bench_env: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    figures = {"model": "hashing", "passages": 83, "build_s": 1.0, "incremental_build_s": 0.1, "cold_start_s": 1.0,
-               "peak_rss_mb": 150.0, "ask_ms": {"p50": 5.0, "p95": 9.0, "p99": 12.0}, "qps_1_thread": 100.0,
-               "qps_4_threads": 150.0, "load_p95_ms": 40.0, "abstain_off_topic": 0.5,
-               "hit_at_3": {"mean": 0.5, "en->en": 0.6, "en->de": 0.5, "de->en": 0.4, "de->de": 0.5}}
-    monkeypatch.setattr("benchmarks.run.bench_ours", lambda *args: dict(figures))  # the real run is tested above
     monkeypatch.setattr("benchmarks.baseline.available", lambda: False)
+    monkeypatch.setattr("benchmarks.ready.startup", lambda *args: {  # the real start-up is measured above
+        "app_ready_s": 2.0, "app_ready_runs": [2.0], "help_s": 0.1, "help_runs": [0.1]})
     assert main(["bench", "--files", "0", "--set", str(bench_env)]) == 0
     captured = capsys.readouterr()
     assert 'pip install -e ".[bench]"' in captured.err
-    assert "warm ask() p95 (ms)" in captured.out and "baseline skipped" in captured.out
+    assert "warm ask() p95 (ms)" in captured.out and "LangChain baselines skipped" in captured.out
+    assert "bare search" in captured.out and "LC FAISS" not in captured.out.split("\n\n")[1]
 
 
 def test_bench_scale_rejects_bad_sizes(capsys: pytest.CaptureFixture[str]) -> None:

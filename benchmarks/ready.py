@@ -1,0 +1,101 @@
+"""Start-up figures of `rag bench`: `python app.py` to its page answering HTTP 200, and `rag --help`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from rag.config import PROJECT_DIR
+
+RUNS = 3  # each figure is the median of this many runs, one after the other
+POLL_S = 0.05
+TIMEOUT_S = 180.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # our own page, on 127.0.0.1
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def app_ready_once(env: dict[str, str], timeout: float = TIMEOUT_S) -> float:
+    """Seconds from starting `python app.py --port <free port>` to its first HTTP 200 for "/"; then stop it.
+
+    Args:
+        env: the app's environment (RAG_INDEX_DIR and RAG_CORPUS_DIR name a built index and its corpus).
+        timeout: give up after this many seconds.
+
+    Returns:
+        The seconds.
+
+    Raises:
+        RuntimeError: the app exited, or did not answer in time (with the end of its stderr).
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(PROJECT_DIR / "app.py"), "--port", str(port)], cwd=PROJECT_DIR,
+                                env=env, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            while not _answers(url):
+                if proc.poll() is not None or time.perf_counter() - t0 > timeout:
+                    err.seek(0)
+                    why = "exited" if proc.poll() is not None else f"did not answer in {timeout:.0f} s"
+                    raise RuntimeError(f"app.py {why}: {err.read().decode(errors='replace')[-500:]}")
+                time.sleep(POLL_S)
+            return round(time.perf_counter() - t0, 3)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def help_once(env: dict[str, str]) -> float:
+    """Seconds of `rag --help` (run as `python -m rag.cli --help`, the worktree's code) from start to exit."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "rag.cli", "--help"], cwd=PROJECT_DIR, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    return round(time.perf_counter() - t0, 3)
+
+
+def startup(index_dir: Path, corpus_dir: Path, runs: int | None = None) -> dict[str, Any]:
+    """App ready and `rag --help`, each run `runs` times one after the other (nothing else meanwhile).
+
+    Args:
+        index_dir: a built index.
+        corpus_dir: its corpus (the app checks the index is fresh).
+        runs: runs of each (default RUNS).
+
+    Returns:
+        {"app_ready_s", "app_ready_runs", "help_s", "help_runs"}: medians and every run's seconds.
+    """
+    env = {**os.environ, "RAG_INDEX_DIR": str(index_dir.resolve()), "RAG_CORPUS_DIR": str(corpus_dir.resolve()),
+           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    env.pop("GRADIO_SERVER_PORT", None)
+    runs = runs or RUNS
+    ready = [app_ready_once(env) for _ in range(runs)]
+    helps = [help_once(env) for _ in range(runs)]
+    return {"app_ready_s": round(statistics.median(ready), 3), "app_ready_runs": ready,
+            "help_s": round(statistics.median(helps), 3), "help_runs": helps}
