@@ -135,8 +135,13 @@ NOTE = ("vectors are synthetic beyond the 2,000-passage sample embedded with the
         "are projected from the sample's measured per-passage figures")
 
 
-def run_scale(settings: Settings, sizes: tuple[int, ...] = DEFAULT_SIZES, progress: bool = True) -> dict[str, Any]:
-    """Figures for each corpus size; every size is indexed and measured in its own process."""
+def run_scale(settings: Settings, sizes: tuple[int, ...] = DEFAULT_SIZES, progress: bool = True,
+              full_build: int = 0) -> dict[str, Any]:
+    """Figures for each corpus size; every size is indexed and measured in its own process.
+
+    full_build: also build a synthetic corpus of about this many passages through the whole product
+    build (benchmarks.fullbuild), measuring its peak memory; 0 skips it.
+    """
     from tqdm import tqdm
 
     from benchmarks.run import machine
@@ -164,7 +169,14 @@ def run_scale(settings: Settings, sizes: tuple[int, ...] = DEFAULT_SIZES, progre
             row.update(projected_build_s=round(projected, 1), build_passages_per_s=round(n / projected, 1),
                        projected_index_mb=round(row["vector_files_mb"] + n * per_passage / 2**20, 1))
             rows.append(row)
-    return {"machine": machine(), "model": settings.model, "note": NOTE,
+        built = None
+        if full_build:
+            from benchmarks.fullbuild import full_build as build_all
+
+            (tmp / "full").mkdir()
+            with context.Pool(1) as pool:
+                built = pool.apply(build_all, (full_build, sample["vectors"].shape[1], str(tmp / "full")))
+    return {"machine": machine(), "model": settings.model, "note": NOTE, "full_build": built,
             "sample": {"passages": sample["passages"], "build_s": round(sample["build_s"], 2),
                        "build_passages_per_s": round(rate, 1), "queries": len(sample["queries"]),
                        "nearest_neighbour_cosine": check},
@@ -188,6 +200,11 @@ def format_scale(result: dict[str, Any]) -> str:
                      f"{r['build_passages_per_s']:>11} {r['vector_files_mb']:>10} {r['projected_index_mb']:>9} "
                      f"{r['build_peak_rss_mb']:>12} {serve:>22} {r['query_p95_ms']:>7} "
                      f"{r['recall_at_10']:>9}")
+    if result.get("full_build"):
+        b = result["full_build"]
+        lines.append(f"full build, measured: {b['passages']} passages ({b['dim']} dimensions, stand-in embedder): "
+                     f"peak RSS {b['peak_rss_mb']} MB, {b['build_s']} s without the model's time, "
+                     f"index {b['index_mb']} MB on disk")
     lines.append("* projected (see note); p95: one question, both languages, 200 candidates each + exact rescoring; "
                  "serve RSS counts the memory-mapped files' pages (page cache), private does not")
     return "\n".join(lines)

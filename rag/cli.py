@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--files", type=int, default=1000, help="synthetic files for the update figure (0: skip)")
     p.add_argument("--set", type=Path, help="eval set for latency and hit@3 (default: eval/qa.jsonl)")
     p.add_argument("--no-baseline", action="store_true", help="skip the LangChain FAISS baseline")
+    p.add_argument("--full-build", type=int, default=100_000, metavar="N",
+                   help="with --scale: measure the memory of a whole build of N synthetic passages (0: skip)")
     p.add_argument("--scale", nargs="?", const="10000,100000,1000000", metavar="SIZES",
                    help="instead: index size, memory, p95 and recall at these corpus sizes (comma-separated)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -214,7 +216,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             sizes = tuple(int(size.replace("_", "")) for size in args.scale.split(","))
         except ValueError:
             raise ConfigError(f"--scale takes comma-separated passage counts, not {args.scale!r}") from None
-        result = run_scale(settings, sizes)
+        result = run_scale(settings, sizes, full_build=max(0, args.full_build))
         print(json.dumps(result, indent=2) if args.json else format_scale(result))
         return 0
     from benchmarks.baseline import INSTALL_HINT, available

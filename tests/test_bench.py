@@ -155,3 +155,14 @@ def test_approximate_index_keeps_recall_at_10k(tmp_path: Path, monkeypatch: pyte
     row = scale_one(10_000, str(tmp_path / "sample.npz"), str(tmp_path))
     assert row["faiss"] == "IVF128,SQ8 nprobe 64" and row["queries"] == 60
     assert row["recall_at_10"] >= 0.95
+
+
+def test_full_build_figure_builds_a_real_index_of_the_asked_size(tmp_path: Path) -> None:
+    from benchmarks.fullbuild import full_build
+    from rag.index import load_index
+
+    figures = full_build(60, 48, str(tmp_path))
+    assert 50 <= figures["passages"] <= 70 and figures["dim"] == 48
+    assert figures["peak_rss_mb"] >= figures["rss_before_build_mb"] > 0 and figures["index_mb"] > 0
+    index = load_index(tmp_path / "index")  # what was measured is a whole, loadable index
+    assert len(index.chunks) == figures["passages"] and index.vectors.shape[1] == 48
