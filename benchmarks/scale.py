@@ -67,7 +67,7 @@ def scale_one(n: int, sample_file: str, folder: str) -> dict[str, Any]:
     import faiss
 
     from benchmarks.synthetic import synthetic_vectors
-    from rag.ann import APPROXIMATE_ABOVE, ann_plan, candidates, make_faiss, matrix_view
+    from rag.ann import APPROXIMATE_ABOVE, ann_plan, candidates, for_search, make_faiss, matrix_view
     from rag.retrieve import CANDIDATES
     from rag.store import ANN, VECTORS
 
@@ -92,7 +92,7 @@ def scale_one(n: int, sample_file: str, folder: str) -> dict[str, Any]:
     del x
     mmap = faiss.IO_FLAG_MMAP_IFC if n > APPROXIMATE_ABOVE else 0  # as rag.store.load_index reads
     exact = faiss.read_index(str(path / VECTORS), mmap)
-    ann = faiss.read_index(str(path / ANN), mmap) if plan else None
+    ann = for_search(faiss.read_index(str(path / ANN), mmap)) if plan else None  # as rag.store loads it
     nprobe = plan[1] if plan else None
     stored = matrix_view(exact)
     ms, recall = [], []

@@ -113,7 +113,8 @@ def _load_data(index_dir: Path, manifest: dict[str, Any]) -> Index:
                             str(r["heading"]), int(r["line_start"]), int(r["line_end"])) for r in rows]
             sentence_counts = [int(r["sentences"]) for r in rows]
             vec_index = read_faiss(folder, VECTORS, sums[VECTORS], mmap)
-            approximate = read_faiss(folder, ANN, sums[ANN], mmap) if manifest.get("nprobe") else None
+            approximate = (ann.for_search(read_faiss(folder, ANN, sums[ANN], mmap)) if manifest.get("nprobe")
+                           else None)
             sent_index = read_faiss(folder, SENTENCE_VECTORS, sums[SENTENCE_VECTORS])
             vocab_index = read_faiss(folder, VOCABULARY_VECTORS, sums[VOCABULARY_VECTORS])
             vocabulary = json.loads(read_bytes(folder, VOCABULARY, sums[VOCABULARY], sums[VOCABULARY]["size"]))

@@ -53,7 +53,15 @@ def test_above_the_threshold_the_index_is_ivf_with_its_own_file(large: Settings)
     assert (large.index_dir / manifest["data"] / ANN).is_file()
     assert type(index.faiss_index).__name__ == "IndexIVFScalarQuantizer"
     assert index.faiss_index.nlist == nlist and index.faiss_index.ntotal == len(index.chunks)
+    assert index.faiss_index.parallel_mode == 1  # one question's lists scanned on every core
     assert index.exact_index is not index.faiss_index  # exact vectors kept for rescoring
+
+
+@pytest.mark.parametrize("n", [50_001, 100_000, 1_000_000, 4_000_000])
+def test_ivf_probes_three_quarters_of_its_lists_and_at_least_100000_passages(n: int) -> None:
+    nlist, nprobe = rag.ann.ann_plan(n) or (0, 0)
+    assert nlist >= 2 and nprobe <= nlist
+    assert nprobe >= 0.75 * nlist - 1 and nprobe * n / nlist >= min(n, rag.ann.SCAN_AT_LEAST) - n / nlist
 
 
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the process's mappings (Linux)")
