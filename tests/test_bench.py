@@ -139,7 +139,8 @@ def test_bench_scale_rejects_bad_sizes(capsys: pytest.CaptureFixture[str]) -> No
 def test_approximate_index_keeps_recall_at_10k(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Above the threshold (lowered here) the IVF index still finds ≥ 95% of the exact top 10.
 
-    The floor on scanned passages is lifted too, so only half of the lists are probed, as at 1M passages.
+    The floor on scanned passages is lifted too, so only three quarters of the lists are probed, as at 1M
+    passages; vectors come from the default model (e5), whose questions lie far from every passage.
     """
     from benchmarks.scale import scale_one
     from rag.embedding import load_embedder
@@ -147,13 +148,13 @@ def test_approximate_index_keeps_recall_at_10k(tmp_path: Path, monkeypatch: pyte
 
     monkeypatch.setattr("rag.ann.APPROXIMATE_ABOVE", 5_000)
     monkeypatch.setattr("rag.ann.SCAN_AT_LEAST", 0)
-    embedder = load_embedder("use-multilingual")
+    embedder = load_embedder("e5-small")
     sample = passages(300, seed=11)
     questions = [item.questions[lang] for item in load_set()[:30] for lang in ("en", "de")]
     np.savez(tmp_path / "sample.npz", vectors=embedder.embed([text for _, text in sample]),
-             langs=np.array([lang for lang, _ in sample]), queries=embedder.embed(questions))
+             langs=np.array([lang for lang, _ in sample]), queries=embedder.embed(questions, kind="query"))
     row = scale_one(10_000, str(tmp_path / "sample.npz"), str(tmp_path))
-    assert row["faiss"] == "IVF128,SQ8 nprobe 64" and row["queries"] == 60
+    assert row["faiss"] == "IVF128,SQ8 nprobe 96" and row["queries"] == 60
     assert row["recall_at_10"] >= 0.95
 
 
