@@ -22,7 +22,8 @@ from rag.index import build_index, load_index
 
 KNOBS = ["lexical_weight", "dense_floor", "soft_weight", "soft_floor", "entity_weight", "sentence_weight",
          "common_word_share", "bridge_similarity", "min_score", "min_question_score", "unknown_name_penalty",
-         "language_margin", "highlight_margin"]
+         "language_margin", "highlight_margin", "unknown_word_penalty",
+         "known_word_similarity"]
 
 
 def objective(r: dict) -> float:

@@ -205,7 +205,7 @@ class Assistant:
         shown = check_languages(languages, serving.retriever.languages)
         lang = detect_among(text, serving.retriever.languages, default="en")
         query = resolve(text, earlier, serving.retriever.leans_on_context)  # a follow-up brings its context
-        hits = serving.retriever.search(query, k, None, lang=lang)  # every language: the same relevance decision
+        hits = serving.retriever.search(query, k, None, lang=lang, joined=query != text)  # every language decides
         if shown is not None:
             hidden = sorted(other for other, found in hits.items() if found and other not in shown)
             hits = {other: found for other, found in hits.items() if other in shown}

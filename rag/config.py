@@ -22,7 +22,7 @@ TUNED: dict[str, dict[str, float]] = {
     "use-multilingual": {"lexical_weight": 0.3, "min_score": 0.15, "min_question_score": 0.27,
                          "unknown_name_penalty": 0.2, "dense_floor": 0.0, "soft_weight": 0.35, "soft_floor": 0.4,
                          "entity_weight": 0.2, "bridge_similarity": 0.75, "highlight_margin": 0.06,
-                         "language_margin": 0.3},
+                         "language_margin": 0.3, "unknown_word_penalty": 0.0},
 }
 # The tests' hashing embedder is a bag of words: its cosines spread like USE's.
 TUNED["hashing"] = TUNED["use-multilingual"]
@@ -47,6 +47,8 @@ RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
     "unknown_name_penalty": (0, math.inf, True, False, "subtracted from the evidence"),
     "highlight_margin": (0, math.inf, True, False, "a distance between scores"),
     "language_margin": (0, math.inf, True, False, "a distance between scores"),
+    "unknown_word_penalty": (0, math.inf, True, False, "subtracted from the evidence"),
+    "known_word_similarity": (-1, 2, True, True, "a cosine; above 1 every word counts as unknown"),
 }
 
 
@@ -83,6 +85,10 @@ class Settings:
     bridge_similarity: float = 0.75  # query word → corpus word when their vectors are this close
     highlight_margin: float = 0.06  # highlight a passage only if its score is this close to its language's best
     language_margin: float = 0.3  # drop a language whose best hit trails the overall best by more
+    # A question word none of whose closest corpus words (any language) reaches known_word_similarity is
+    # about something the sources never mention ("Hund", "tall"): the question needs more evidence.
+    unknown_word_penalty: float = 0.05
+    known_word_similarity: float = 0.895
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -46,3 +46,17 @@ def test_a_follow_up_is_searched_with_the_previous_turn(hashing_assistant: Assis
     assert follow_up.passages != hashing_assistant.ask("Und wie lang ist jede?").passages
     assert follow_up.passages == hashing_assistant.ask(f"Und wie lang ist jede? {first}").passages
     assert follow_up.question == "Und wie lang ist jede?"  # the answer still shows what was asked
+
+
+def test_unknown_words_count_against_a_question_but_not_against_a_follow_ups_context(
+        hashing_assistant: Assistant) -> None:
+    # known_word_similarity above 1: every word is "unknown"; the penalty then refuses any lone question.
+    strict = Assistant(hashing_assistant.retriever.index, hashing_assistant.retriever.embedder,
+                       hashing_assistant.settings.with_(unknown_word_penalty=1.0, known_word_similarity=2.0))
+    assert hashing_assistant.ask("Wer führte Regie?").passages
+    assert strict.ask("Wer führte Regie?").passages == []
+    # A follow-up joined with its earlier turn is judged without the check: its words are partly context.
+    follow_up = strict.ask("Und wie lang ist jede?", history=["Wie viele Folgen hat die Serie?"])
+    assert follow_up.passages
+    assert follow_up.passages == hashing_assistant.ask("Und wie lang ist jede?",
+                                                       history=["Wie viele Folgen hat die Serie?"]).passages
