@@ -57,7 +57,7 @@ def make_faiss(vectors: np.ndarray) -> Any:
     index.train(vectors[np.sort(sample)])
     index.add(vectors)
     index.nprobe = nprobe
-    return for_search(index)
+    return index
 
 
 def for_search(index: Any) -> Any:

@@ -136,10 +136,9 @@ class Retriever:
             self._question_words.put(word, word_vector)
         word_vectors = {w: known[w] if w in known else fresh[w] for w in query_words}
         dense_all = self.dense.scores(vector)
-        soft_query = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(
+        query_matrix = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(
             -1, self.word_embedder.dim or len(vector))
-        if self.settings.soft_weight <= 0:
-            soft_query = soft_query[:0]
+        soft_query = query_matrix if self.settings.soft_weight > 0 else query_matrix[:0]
         targets = [t for t in (languages or self.languages) if t in self.ranges]
         terms = {t: self._bridge.expand(query, t, word_vectors) for t in targets}
         out, evidence = {}, 0.0
@@ -148,7 +147,7 @@ class Retriever:
             evidence = max(evidence, best)
         if self.unknown_names(question, lang):
             evidence -= self.settings.unknown_name_penalty
-        if not joined and self._has_unknown_word(query_words, targets, word_vectors):
+        if not joined and self._has_unknown_word(query_matrix, targets):
             evidence -= self.settings.unknown_word_penalty
         if evidence < self.settings.min_question_score:
             return {target: [] for target in out}  # not about the corpus at all
@@ -165,12 +164,13 @@ class Retriever:
         return {lang2: [self._with_highlight(h, vector, hits[0].score) for h in hits]
                 for lang2, hits in self._drop_weak_languages(out).items()}
 
-    def _has_unknown_word(self, query_words: list[str], targets: list[str],
-                          word_vectors: dict[str, np.ndarray]) -> bool:
-        """Whether a content word of the question is far from every corpus word of every language."""
+    def _has_unknown_word(self, query_matrix: np.ndarray, targets: list[str]) -> bool:
+        """Whether a content word of the question (a row) is far from every corpus word of every language."""
         vocab = [self._bridge.vectors[t] for t in targets if len(self._bridge.vectors.get(t, ()))]
-        bar = self.settings.known_word_similarity
-        return bool(vocab) and any(max(float((v @ word_vectors[w]).max()) for v in vocab) < bar for w in query_words)
+        if not vocab or not len(query_matrix):
+            return False
+        closest = np.max([(v @ query_matrix.T).max(axis=0) for v in vocab], axis=0)  # one product per language
+        return bool((closest < self.settings.known_word_similarity).any())
 
     def _with_highlight(self, hit: Hit, vector: np.ndarray, best_score: float) -> Hit:
         """The hit with its sentence closest to the question, if the passage is nearly as relevant as the best.
