@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, help=f"corpus folder ({corpus})")
     p.add_argument("--files", type=int, default=1000, help="synthetic files for the update figure (0: skip)")
     p.add_argument("--set", type=Path, help="eval set for latency and hit@3 (default: eval/qa.jsonl)")
-    p.add_argument("--no-baseline", action="store_true", help="skip the LangChain baselines (FAISS store, BM25+FAISS ensemble)")
+    p.add_argument("--no-baseline", action="store_true",
+                   help="skip the LangChain baselines (FAISS store, BM25+FAISS ensemble)")
     p.add_argument("--full-build", type=int, default=100_000, metavar="N",
                    help="with --scale: measure the memory of a whole build of N synthetic passages (0: skip)")
     p.add_argument("--scale", nargs="?", const="10000,100000,1000000", metavar="SIZES",
