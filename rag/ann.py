@@ -95,4 +95,6 @@ def matrix_view(flat_index: Any) -> np.ndarray:
     import faiss
 
     n, d = flat_index.ntotal, flat_index.d
+    if n == 0:  # no storage to point at
+        return np.zeros((0, d), dtype=np.float32)
     return faiss.rev_swig_ptr(flat_index.get_xb(), n * d).reshape(n, d)

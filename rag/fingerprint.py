@@ -28,4 +28,6 @@ def pipeline_fingerprint(folder: Path = Path(__file__).parent) -> str:
     digest = hashlib.sha256()
     for name in PIPELINE_MODULES:
         digest.update(name.encode() + b"\0" + (folder / f"{name}.py").read_bytes() + b"\0")
+    for path in sorted((folder / "words").glob("*.txt")):  # the everyday words the index gives vectors
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from contextlib import suppress
 from dataclasses import dataclass
@@ -12,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from rag import vectorcache as cache
 from rag.ann import search_plan
-from rag.chunking import Chunk, chunk_documents
+from rag.chunking import chunk_documents
 from rag.config import Settings
 from rag.corpus import load_corpus
 from rag.embedding import Embedder, Kind, load_embedder
@@ -30,7 +30,7 @@ from rag.store import (
     write_index_files,
 )
 from rag.text import split_sentences
-from rag.vocabulary import corpus_vocabulary
+from rag.vocabulary import corpus_vocabulary, everyday_words
 
 
 @dataclass(frozen=True)
@@ -43,40 +43,6 @@ class BuildReport:
     reused: int
     seconds: float
     unchanged: bool
-
-
-def embedding_key(text: str, kind: Kind = "passage") -> str:
-    """The cache key of a text's vector: the same text embeds differently as a query (e5 prefixes)."""
-    return hashlib.blake2b(f"{kind}\0{text}".encode(), digest_size=8).hexdigest()
-
-
-def _keys(passage_texts: list[str], words: list[str]) -> list[str]:
-    """Cache keys of passages and sentences (embedded as passages) followed by words (embedded as queries)."""
-    return [embedding_key(t) for t in passage_texts] + [embedding_key(w, "query") for w in words]
-
-
-class _Memo:
-    """A NameNormalizer that remembers its results, so an update normalises each unchanged text once."""
-
-    def __init__(self, names: NameNormalizer) -> None:
-        self.names = names
-        self.seen: dict[str, str] = {}
-
-    def normalize(self, text: str) -> str:
-        out = self.seen.get(text)
-        if out is None:
-            out = self.seen[text] = self.names.normalize(text)
-        return out
-
-
-def _embedding_texts(chunks: list[Chunk], names: NameNormalizer | _Memo) -> list[str]:
-    return [names.normalize(c.embedding_text()) for c in chunks]
-
-
-def _sentence_texts(chunks: list[Chunk], names: NameNormalizer | _Memo) -> list[str]:
-    """Every chunk's sentences, each with the chunk's heading (rag.store derives which chunk owns which)."""
-    return [names.normalize(f"{chunk.heading}: {sentence}" if chunk.heading else sentence)
-            for chunk in chunks for sentence in split_sentences(chunk.text)]
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None, force: bool = False,
@@ -101,7 +67,8 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         # parsing the corpus or loading the index.
         with suppress(IndexNotFoundError, IndexCorruptError, IndexStaleError):
             manifest = read_manifest(settings.index_dir)
-            if stale_reason(manifest, settings) is None:
+            # Everyday words change no answer, only speed: a build brings them in line; queries do not care.
+            if stale_reason(manifest, settings) is None and manifest.get("everyday_words") == settings.everyday_words:
                 with suppress(OSError, IndexWriteError), build_lock(settings.index_dir):  # read-only: left as it is
                     remove_leftovers(settings.index_dir, manifest["data"])  # of builds killed earlier
                 n = int(manifest["passages"])
@@ -112,26 +79,29 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     if not chunks:
         raise CorpusError(f"no usable text in {settings.corpus_dir}: add .txt or .md files, then run `rag index`")
     names = NameNormalizer.learn(c.text for c in chunks)
-    memo = _Memo(names)
-    chunk_texts = _embedding_texts(chunks, memo)
-    sentence_texts = _sentence_texts(chunks, memo)
+    memo = cache.Memo(names)
+    chunk_texts = cache.embedding_texts(chunks, memo)
+    sentence_texts = cache.sentence_texts(chunks, memo)
     by_lang: dict[str, list[str]] = {}
     for c in chunks:
         by_lang.setdefault(c.lang, []).append(c.text)
     vocabulary = corpus_vocabulary(by_lang)
     vocab_words = [w for lang in sorted(vocabulary) for w in vocabulary[lang]]
-    texts = chunk_texts + sentence_texts + vocab_words  # one embedding cache serves all vectors
-    keys = _keys(chunk_texts + sentence_texts, vocab_words)
+    everyday = everyday_words(sorted(vocabulary), settings.everyday_words, exclude=set(vocab_words))
+    texts = chunk_texts + sentence_texts + vocab_words + everyday  # one embedding cache serves all vectors
+    keys = cache.keys(chunk_texts + sentence_texts, vocab_words + everyday)
     word_from = len(chunk_texts) + len(sentence_texts)
     files = {d.source: d.sha256 for d in docs}
     old = _reusable(settings, force)
     if (old is not None and old.manifest["files"] == files and len(old.chunks) == len(chunks)
-            and old.manifest.get("pipeline") == pipeline_fingerprint()):
+            and old.manifest.get("pipeline") == pipeline_fingerprint()
+            and old.manifest.get("everyday_words") == settings.everyday_words):
         with suppress(OSError, IndexWriteError), build_lock(settings.index_dir):  # read-only: left as it is
             remove_leftovers(settings.index_dir, old.manifest["data"])  # of builds killed earlier
         return BuildReport(len(chunks), old.manifest["languages"], 0, len(chunks), time.perf_counter() - t0, True)
     # The old texts' keys: same names learned → same normalised text, so the memo answers for unchanged ones.
-    cached = {} if old is None else _cached_vectors(old, memo if old.names.canonical == names.canonical else old.names)
+    cached = {} if old is None else cache.cached_vectors(
+        old, memo if old.names.canonical == names.canonical else old.names)
     todo = [i for i, key in enumerate(keys) if key not in cached]
     if todo:
         embedder = embedder or load_embedder(settings.model)
@@ -146,7 +116,8 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         bar.close()
     vectors = np.vstack([cached[k] for k in keys]).astype(np.float32)
     n, m = len(chunks), len(chunks) + len(sentence_texts)
-    chunk_vectors, sentence_vectors, vocab_vectors = vectors[:n], vectors[n:m], vectors[m:]
+    w = m + len(vocab_words)
+    chunk_vectors, sentence_vectors, vocab_vectors = vectors[:n], vectors[n:m], vectors[m:w]
     languages: dict[str, int] = {}
     for c in chunks:
         languages[c.lang] = languages.get(c.lang, 0) + 1
@@ -161,13 +132,14 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         "files": files,
         "passages": len(chunks),
         "languages": languages,
+        "everyday_words": settings.everyday_words,
         **search_plan(len(chunks)),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     with build_lock(settings.index_dir):
         sentence_counts = [len(split_sentences(c.text)) for c in chunks]  # the rows of sentences.faiss, in order
         write_index_files(settings.index_dir, manifest, chunks, sentence_counts, chunk_vectors, sentence_vectors,
-                          vocabulary, vocab_vectors)
+                          vocabulary, vocab_vectors, everyday, vectors[w:])
     return BuildReport(len(chunks), languages, len(todo), len(keys) - len(todo),
                        time.perf_counter() - t0, False)
 
@@ -175,7 +147,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
 def _bar(total: int, enabled: bool) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="embedding passages", unit="passage", disable=not enabled)
+    return tqdm(total=total, desc="embedding passages and words", unit="text", disable=not enabled)
 
 
 def _reusable(settings: Settings, force: bool) -> Index | None:
@@ -191,18 +163,6 @@ def _reusable(settings: Settings, force: bool) -> Index | None:
             and chunking.get("chunk_size") == settings.chunk_size
             and chunking.get("chunk_overlap") == settings.chunk_overlap)
     return old if same else None
-
-
-def _cached_vectors(index: Index, names: NameNormalizer | _Memo) -> dict[str, np.ndarray]:
-    """Embedding key → vector for everything the index holds (keys derived from the texts).
-
-    names must normalise as index.names does (it may be a memo of the new build's texts).
-    """
-    vocab = [w for lang in sorted(index.vocabulary) for w in index.vocabulary[lang]]
-    keys = _keys(_embedding_texts(index.chunks, names) + _sentence_texts(index.chunks, names), vocab)
-    vectors = np.vstack([index.vectors, index.sentence_vectors,
-                         *(index.vocabulary_vectors[lang] for lang in sorted(index.vocabulary))])
-    return dict(zip(keys, vectors, strict=True))
 
 
 def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:

@@ -12,15 +12,19 @@ from typing import Any
 
 from rag.errors import IndexCorruptError, IndexNotFoundError, IndexStaleError
 
-FORMAT_VERSION = 3  # 2: checksums of every data file; 3: each passage row counts its sentence vectors
+# 2: checksums of every data file; 3: each passage row counts its sentence vectors; 4: everyday words
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
 SENTENCE_VECTORS = "sentences.faiss"
 VOCABULARY = "vocabulary.json"
 VOCABULARY_VECTORS = "vocabulary.faiss"
+EVERYDAY = "everyday.json"
+EVERYDAY_VECTORS = "everyday.faiss"
 ANN = "ann.faiss"
-DATA_FILES = (PASSAGES, VECTORS, SENTENCE_VECTORS, VOCABULARY, VOCABULARY_VECTORS)  # plus ANN when nprobe is set
+# Plus ANN when nprobe is set.
+DATA_FILES = (PASSAGES, VECTORS, SENTENCE_VECTORS, VOCABULARY, VOCABULARY_VECTORS, EVERYDAY, EVERYDAY_VECTORS)
 DATA_NAME = re.compile(r"data-[A-Za-z0-9_-]+")  # the only folder names a manifest may point to
 MAX_MANIFEST_BYTES = 256 * 2**20  # ~150 bytes a corpus file: over a million files
 _SHA256 = re.compile(r"[0-9a-f]{64}")

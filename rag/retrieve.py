@@ -63,10 +63,10 @@ class Retriever:
         self._row = {(c.source, c.start): i for i, c in enumerate(index.chunks)}
         self._entities: LRU[tuple[int, str], frozenset[str]] = LRU(ENTITY_CACHE)
         self._question_words: LRU[str, np.ndarray] = LRU(WORD_CACHE)  # bounded: new words come with every question
-        # Corpus words already have vectors in the index (fixed); words of past questions go to the LRU.
-        self._word_vectors: dict[str, np.ndarray] = {
-            w: v for lang in index.vocabulary for w, v in zip(index.vocabulary[lang], index.vocabulary_vectors[lang],
-                                                             strict=True)}
+        # Corpus and everyday words already have vectors in the index (fixed); past questions' go to the LRU.
+        self._word_vectors: dict[str, np.ndarray] = dict(zip(index.everyday_words, index.everyday_vectors, strict=True))
+        for lang in index.vocabulary:
+            self._word_vectors.update(zip(index.vocabulary[lang], index.vocabulary_vectors[lang], strict=True))
 
     @property
     def languages(self) -> list[str]:

@@ -21,6 +21,8 @@ from rag.files import ChecksumError, Folder, read_bytes, read_faiss
 from rag.manifest import (
     ANN,
     DATA_NAME,
+    EVERYDAY,
+    EVERYDAY_VECTORS,
     FORMAT_VERSION,
     MANIFEST,
     PASSAGES,
@@ -56,6 +58,8 @@ class Index:
     sentence_owner: np.ndarray  # (m,) int: the chunk row each sentence belongs to
     vocabulary: dict[str, list[str]]  # language → its passages' content words
     vocabulary_vectors: dict[str, np.ndarray]  # language → (words, dim)
+    everyday_words: list[str]  # frequent words of the languages (not the corpus's), most frequent first
+    everyday_vectors: np.ndarray  # (words, dim), embedded as queries like the corpus's words
     exact_index: Any = None  # the flat index whose storage `vectors` views, when faiss_index is the ANN
 
     def candidates(self, vector: np.ndarray, lo: int, hi: int, n: int) -> np.ndarray:
@@ -118,9 +122,13 @@ def _load_data(index_dir: Path, manifest: dict[str, Any]) -> Index:
             sent_index = read_faiss(folder, SENTENCE_VECTORS, sums[SENTENCE_VECTORS])
             vocab_index = read_faiss(folder, VOCABULARY_VECTORS, sums[VOCABULARY_VECTORS])
             vocabulary = json.loads(read_bytes(folder, VOCABULARY, sums[VOCABULARY], sums[VOCABULARY]["size"]))
+            everyday_index = read_faiss(folder, EVERYDAY_VECTORS, sums[EVERYDAY_VECTORS])
+            everyday = json.loads(read_bytes(folder, EVERYDAY, sums[EVERYDAY], sums[EVERYDAY]["size"]))
         if not isinstance(vocabulary, dict) or not vocabulary or not all(
                 isinstance(v, list) and all(isinstance(w, str) for w in v) for v in vocabulary.values()):
             raise ValueError("vocabulary.json is not a language → words map")
+        if not isinstance(everyday, list) or not all(isinstance(w, str) for w in everyday):
+            raise ValueError("everyday.json is not a list of words")
     except ChecksumError as exc:
         raise IndexCorruptError(broken.format(exc)) from None
     except OSError as exc:
@@ -137,6 +145,9 @@ def _load_data(index_dir: Path, manifest: dict[str, Any]) -> Index:
     vocab_matrix = ann.matrix_view(vocab_index).copy()
     if len(vocab_matrix) != sum(len(v) for v in vocabulary.values()):
         raise IndexCorruptError(broken.format("vocabulary vectors do not match the vocabulary"))
+    everyday_vectors = ann.matrix_view(everyday_index).copy()
+    if len(everyday_vectors) != len(everyday) or everyday_index.d != vec_index.d:
+        raise IndexCorruptError(broken.format("everyday word vectors do not match the words"))
     splits = np.cumsum([len(vocabulary[lang]) for lang in sorted(vocabulary)])[:-1]
     vocab_vectors = dict(zip(sorted(vocabulary), np.split(vocab_matrix, splits), strict=True))
     # The passage matrix is a view kept alive by vec_index; the other indexes are dropped, so copy.
@@ -144,6 +155,7 @@ def _load_data(index_dir: Path, manifest: dict[str, Any]) -> Index:
         raise IndexCorruptError(broken.format("the approximate index does not match the passages"))
     search = vec_index if approximate is None else approximate
     return Index(index_dir, manifest, chunks, ann.matrix_view(vec_index), search, names,
-                 ann.matrix_view(sent_index).copy(), owner, vocabulary, vocab_vectors, exact_index=vec_index)
+                 ann.matrix_view(sent_index).copy(), owner, vocabulary, vocab_vectors, everyday, everyday_vectors,
+                 exact_index=vec_index)
 
 

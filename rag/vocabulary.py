@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
 
@@ -17,10 +18,36 @@ from rag.lexical import STOPWORDS, tokenize
 from rag.names import NameNormalizer
 from rag.text import capitalised_inside_sentences, letter_words, lower_case_words, word_key
 
+WORDS = Path(__file__).parent / "words"  # <lang>.txt: everyday words, most frequent first (tools/question_words.py)
+
 
 def words(text: str) -> list[str]:
     """Content words of a text: lower-cased, letters only, at least 3 long, no stop words."""
     return [w for w in letter_words(text.casefold()) if len(w) >= 3 and w not in STOPWORDS]
+
+
+def everyday_words(languages: Iterable[str], per_language: int, exclude: set[str] | frozenset[str] = frozenset()
+                   ) -> list[str]:
+    """The most frequent content words of each language (rag/words/<lang>.txt, from wordfreq), in order.
+
+    They get vectors at index time, like the corpus's words, so a question made of everyday words
+    needs no model call beyond its own (each word embedded at question time costs about one third of it).
+
+    Args:
+        languages: language codes; one without a list adds nothing.
+        per_language: how many of each list's words (0: none).
+        exclude: words left out (the corpus's own, which have vectors already).
+
+    Returns:
+        Distinct words, each language's most frequent first.
+    """
+    found: dict[str, None] = {}
+    for lang in languages:
+        path = WORDS / f"{lang}.txt"
+        if per_language > 0 and path.is_file():
+            listed = path.read_text(encoding="utf-8").split()[:per_language]
+            found.update((w, None) for w in listed if w not in exclude)
+    return list(found)
 
 
 def corpus_vocabulary(texts_by_lang: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:

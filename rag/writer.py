@@ -28,6 +28,8 @@ from rag.files import Folder, write_faiss, write_new
 from rag.manifest import (
     ANN,
     DATA_FILES,
+    EVERYDAY,
+    EVERYDAY_VECTORS,
     MANIFEST,
     PASSAGES,
     SENTENCE_VECTORS,
@@ -44,7 +46,7 @@ _OURS = {*DATA_FILES, ANN}  # a data folder holding anything else was not made b
 
 def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], sentence_counts: list[int],
                       vectors: np.ndarray, sentence_vectors: np.ndarray, vocabulary: dict[str, list[str]],
-                      vocab_vectors: np.ndarray) -> None:
+                      vocab_vectors: np.ndarray, everyday: list[str], everyday_vectors: np.ndarray) -> None:
     """Write data into a fresh folder, then switch manifest.json to it in one atomic rename.
 
     sentence_counts[i] is how many rows of sentence_vectors (consecutive, in chunk order) are chunk i's
@@ -71,11 +73,13 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
             del exact
             if ann.ann_plan(len(vectors)) is not None:
                 checksums[ANN] = write_faiss(folder, ANN, ann.make_faiss(vectors))
-            for name, matrix in ((SENTENCE_VECTORS, sentence_vectors), (VOCABULARY_VECTORS, vocab_vectors)):
+            for name, matrix in ((SENTENCE_VECTORS, sentence_vectors), (VOCABULARY_VECTORS, vocab_vectors),
+                                 (EVERYDAY_VECTORS, everyday_vectors)):
                 flat = faiss.IndexFlatIP(vectors.shape[1])  # read back as a matrix
-                flat.add(np.ascontiguousarray(matrix, dtype=np.float32))
+                flat.add(np.ascontiguousarray(matrix, dtype=np.float32).reshape(-1, vectors.shape[1]))
                 checksums[name] = write_faiss(folder, name, flat)
             checksums[VOCABULARY] = write_new(folder, VOCABULARY, json.dumps(vocabulary, ensure_ascii=False).encode())
+            checksums[EVERYDAY] = write_new(folder, EVERYDAY, json.dumps(everyday, ensure_ascii=False).encode())
             folder.sync()  # each file was fsynced as written; now their names in the data folder
         text = json.dumps({**manifest, "data": data, "checksums": checksums}, indent=2, ensure_ascii=False)
         with Folder(index_dir, follow=True) as top:

@@ -44,7 +44,8 @@ def test_manifest_records_what_the_index_was_built_from(settings) -> None:  # ty
     assert manifest["chunking"]["chunk_size"] == settings.chunk_size and manifest["built_at"]
     assert report.languages == manifest["languages"] and set(report.languages) == {"de", "en"}
     files = {p.name for p in (settings.index_dir / manifest["data"]).iterdir()}
-    assert files == {"passages.jsonl", "vectors.faiss", "sentences.faiss", "vocabulary.json", "vocabulary.faiss"}
+    assert files == {"passages.jsonl", "vectors.faiss", "sentences.faiss", "vocabulary.json", "vocabulary.faiss",
+                     "everyday.json", "everyday.faiss"}
 
 
 def test_rebuild_embeds_only_changed_documents(settings, corpus_dir: Path) -> None:  # type: ignore[no-untyped-def]

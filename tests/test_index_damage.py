@@ -23,7 +23,8 @@ from rag.index import build_index
 from rag.store import MANIFEST, load_index, read_manifest
 from tests.conftest import hashing_settings
 
-DATA_FILES = ["passages.jsonl", "vectors.faiss", "sentences.faiss", "vocabulary.json", "vocabulary.faiss"]
+DATA_FILES = ["passages.jsonl", "vectors.faiss", "sentences.faiss", "vocabulary.json", "vocabulary.faiss",
+              "everyday.json", "everyday.faiss"]
 QUESTION = "Wer führte Regie?"
 
 

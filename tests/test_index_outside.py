@@ -76,7 +76,8 @@ def test_a_build_never_removes_the_users_folders(settings: Settings, corpus_dir:
 # --- 2. symlinks are not followed out of the index folder --------------------------------------------
 
 
-DATA_FILES = ["passages.jsonl", "vectors.faiss", "sentences.faiss", "vocabulary.json", "vocabulary.faiss"]
+DATA_FILES = ["passages.jsonl", "vectors.faiss", "sentences.faiss", "vocabulary.json", "vocabulary.faiss",
+              "everyday.json", "everyday.faiss"]
 
 
 @pytest.mark.parametrize("name", DATA_FILES)

@@ -1,0 +1,66 @@
+"""Vector cache: the key of every text an index embeds, and the vectors an existing index already holds.
+
+A build embeds only texts whose key is new: passages and sentences (as passages), the corpus's words
+and the everyday words (as queries, the way a question's words are embedded).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from rag.chunking import Chunk
+from rag.embedding import Kind
+from rag.names import NameNormalizer
+from rag.store import Index
+from rag.text import split_sentences
+
+
+def embedding_key(text: str, kind: Kind = "passage") -> str:
+    """The cache key of a text's vector: the same text embeds differently as a query (e5 prefixes)."""
+    return hashlib.blake2b(f"{kind}\0{text}".encode(), digest_size=8).hexdigest()
+
+
+def keys(passage_texts: list[str], words: list[str]) -> list[str]:
+    """Cache keys of passages and sentences (embedded as passages) followed by words (embedded as queries)."""
+    return [embedding_key(t) for t in passage_texts] + [embedding_key(w, "query") for w in words]
+
+
+class Memo:
+    """A NameNormalizer that remembers its results, so an update normalises each unchanged text once."""
+
+    def __init__(self, names: NameNormalizer) -> None:
+        self.names = names
+        self.seen: dict[str, str] = {}
+
+    def normalize(self, text: str) -> str:
+        out = self.seen.get(text)
+        if out is None:
+            out = self.seen[text] = self.names.normalize(text)
+        return out
+
+
+def embedding_texts(chunks: list[Chunk], names: NameNormalizer | Memo) -> list[str]:
+    """What each chunk's vector is made from: its text with its heading, names normalised."""
+    return [names.normalize(c.embedding_text()) for c in chunks]
+
+
+def sentence_texts(chunks: list[Chunk], names: NameNormalizer | Memo) -> list[str]:
+    """Every chunk's sentences, each with the chunk's heading (rag.store derives which chunk owns which)."""
+    return [names.normalize(f"{chunk.heading}: {sentence}" if chunk.heading else sentence)
+            for chunk in chunks for sentence in split_sentences(chunk.text)]
+
+
+def cached_vectors(index: Index, names: NameNormalizer | Memo) -> dict[str, np.ndarray]:
+    """Embedding key → vector for everything the index holds (keys derived from the texts).
+
+    names must normalise as index.names does (it may be a memo of the new build's texts).
+    """
+    vocab = [w for lang in sorted(index.vocabulary) for w in index.vocabulary[lang]]
+    found = keys(embedding_texts(index.chunks, names) + sentence_texts(index.chunks, names),
+                 vocab + index.everyday_words)
+    vectors = np.vstack([index.vectors, index.sentence_vectors,
+                         *(index.vocabulary_vectors[lang] for lang in sorted(index.vocabulary)),
+                         index.everyday_vectors])
+    return dict(zip(found, vectors, strict=True))
