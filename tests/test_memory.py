@@ -95,6 +95,7 @@ def test_memory_stays_flat_over_20000_random_questions(hashing_index: Settings) 
     assert len(assistant.index.names._single) == rag.names.WORD_CACHE
     assert rag.lexical._token.cache_info().currsize == rag.lexical.TOKEN_CACHE
     assert len(retriever._entities) <= rag.retrieve.ENTITY_CACHE
-    # The fixed part: the corpus words' vectors, which the index holds anyway.
-    assert len(retriever._word_vectors) == len({w for v in assistant.index.vocabulary.values() for w in v})
+    # The fixed part: the corpus and everyday words' vectors, which the index holds anyway.
+    stored = {w for v in assistant.index.vocabulary.values() for w in v} | set(assistant.index.everyday_words)
+    assert len(retriever._word_vectors) == len(stored)
     assert isinstance(next(iter(retriever._word_vectors.values())), np.ndarray)
