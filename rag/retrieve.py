@@ -8,15 +8,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rag.abstention import Abstention
 from rag.chunking import Chunk
 from rag.config import Settings
 from rag.conversation import leans_on_context
 from rag.dense import DenseScorer
 from rag.embedding import Embedder
-from rag.lexical import BM25, STOPWORDS, tokenize
+from rag.lexical import BM25, tokenize
 from rag.lru import LRU
 from rag.store import Index
-from rag.text import all_words, letter_words, name_like_words, names_and_numbers, split_sentences, word_key, word_parts
+from rag.text import letter_words, names_and_numbers, split_sentences, word_key
 from rag.vocabulary import Bridge, SoftMatcher, common_words, proper_nouns, words
 
 CANDIDATES = 200
@@ -52,7 +53,7 @@ class Retriever:
         self._lock: threading.Lock | nullcontext[None] = threading.Lock() if not embedder.thread_safe else nullcontext()
         self._common = common_words(index.chunks, settings.common_word_share)
         self._proper = proper_nouns(index.chunks, index.names) - self._common
-        self._vocabulary = {w for c in index.chunks for w in all_words(c.text.casefold())}
+        self.abstention = Abstention(index, settings, self._proper)
         self._bridge = Bridge(index.vocabulary, index.vocabulary_vectors, settings.bridge_similarity)
         self._soft = {
             lang: SoftMatcher(index.vocabulary.get(lang, []), index.vocabulary_vectors.get(lang, np.zeros((0, 1))),
@@ -77,31 +78,12 @@ class Retriever:
         with self._lock:
             return self.embedder.embed_batch(texts, "query")
 
-    def unknown_names(self, question: str, lang: str) -> list[str]:
-        """Names in the question that no passage mentions ("Who directed Parasite?").
-
-        Acronyms count in any language; capitalised words after the first only in English,
-        since German capitalises every noun.
-        """
-        tokens = name_like_words(self.index.names.normalize(question))
-        found = []
-        for i, token in enumerate(tokens):
-            acronym = len(token) >= 2 and token.isupper()
-            proper = lang == "en" and i > 0 and token[0].isupper()
-            if (acronym or proper) and not self._known(token):
-                found.append(token)
-        return found
-
     def leans_on_context(self, question: str) -> bool:
         """Whether a question is a follow-up that needs the earlier turns (see rag.conversation)."""
         query = self.index.names.normalize(question)
         tokens = set(letter_words(query.casefold()))
         names = any(ch.isdigit() for ch in query) or bool(tokens & self._proper)
         return leans_on_context(question, words(query), names)
-
-    def _known(self, token: str) -> bool:
-        parts = word_parts(token)
-        return all(p in self._vocabulary or p in STOPWORDS or len(p) < 3 for p in parts)
 
     def search(self, question: str, k: int, languages: list[str] | None = None,
                lang: str = "en", joined: bool = False) -> dict[str, list[Hit]]:
@@ -145,9 +127,9 @@ class Retriever:
         for target in targets:
             out[target], best = self._search_language(target, terms[target], vector, dense_all, soft_query, k)
             evidence = max(evidence, best)
-        if self.unknown_names(question, lang):
+        if self.abstention.unknown_names(question, lang):
             evidence -= self.settings.unknown_name_penalty
-        if not joined and self._has_unknown_word(query_matrix, targets):
+        if not joined and self.abstention.has_unknown_word(query_matrix, targets):
             evidence -= self.settings.unknown_word_penalty
         if evidence < self.settings.min_question_score:
             return {target: [] for target in out}  # not about the corpus at all
@@ -161,16 +143,11 @@ class Retriever:
                     boost = self._entity_terms(max(others, key=lambda h: h.score).chunk, target, terms[target])
                     out[target], _ = self._search_language(target, terms[target], vector, dense_all,
                                                            soft_query, k, boost)
-        return {lang2: [self._with_highlight(h, vector, hits[0].score) for h in hits]
-                for lang2, hits in self._drop_weak_languages(out).items()}
-
-    def _has_unknown_word(self, query_matrix: np.ndarray, targets: list[str]) -> bool:
-        """Whether a content word of the question (a row) is far from every corpus word of every language."""
-        vocab = [self._bridge.vectors[t] for t in targets if len(self._bridge.vectors.get(t, ()))]
-        if not vocab or not len(query_matrix):
-            return False
-        closest = np.max([(v @ query_matrix.T).max(axis=0) for v in vocab], axis=0)  # one product per language
-        return bool((closest < self.settings.known_word_similarity).any())
+        empty = self.abstention.weak_languages({t: h[0].score if h else None for t, h in out.items()})
+        if not joined:  # a follow-up's earlier turns may name what this question does not ask about
+            empty |= self.abstention.silent_languages(question, lang)
+        return {t: [] if t in empty else [self._with_highlight(h, vector, hits[0].score) for h in hits]
+                for t, hits in out.items()}
 
     def _with_highlight(self, hit: Hit, vector: np.ndarray, best_score: float) -> Hit:
         """The hit with its sentence closest to the question, if the passage is nearly as relevant as the best.
@@ -228,12 +205,6 @@ class Retriever:
         hits = [Hit(self.index.chunks[lo + int(rows[i])], float(fused[i]), float(dense[i]), float(lexical[i]))
                 for i in order if fused[i] >= self.settings.min_score]
         return hits, evidence
-
-    def _drop_weak_languages(self, hits: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
-        # A language whose best passage is far below the best overall only adds noise.
-        best = max((h[0].score for h in hits.values() if h), default=0.0)
-        margin = self.settings.language_margin
-        return {lang: (h if h and h[0].score >= best - margin else []) for lang, h in hits.items()}
 
 
 def _one_blas_thread() -> None:

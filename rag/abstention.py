@@ -1,0 +1,84 @@
+"""Abstention: what the sources cannot answer — a whole question, or one language's side of it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.config import Settings
+from rag.lexical import STOPWORDS
+from rag.store import Index
+from rag.text import all_words, letter_words, name_like_words, word_parts
+from rag.vocabulary import everyday_words
+
+ORDINARY_WORDS = 5000  # per language: the whole shipped lists, whatever RAG_EVERYDAY_WORDS says
+
+
+class Abstention:
+    """The corpus's words and names, to tell when a question, or a language, has no answer. Read-only."""
+
+    def __init__(self, index: Index, settings: Settings, proper: frozenset[str]) -> None:
+        self.index, self.settings, self.proper = index, settings, proper
+        self._vocabulary = {w for c in index.chunks for w in all_words(c.text.casefold())}
+        # Each language's words as its passages write them, names in their one spelling.
+        self._written: dict[str, set[str]] = {}
+        for chunk in index.chunks:
+            self._written.setdefault(chunk.lang, set()).update(
+                letter_words(index.names.normalize(chunk.text).casefold()))
+        self._korean = {w.casefold() for name in index.names.canonical.values() for w in letter_words(name)}
+        # Ordinary words, even capitalised ("Korean", "Stars"), are translated, not repeated, across languages.
+        self._everyday = set(everyday_words(sorted(self._written), ORDINARY_WORDS))
+
+    def unknown_names(self, question: str, lang: str) -> list[str]:
+        """Names in the question that no passage mentions ("Who directed Parasite?").
+
+        Acronyms count in any language; capitalised words after the first only in English,
+        since German capitalises every noun.
+        """
+        tokens = name_like_words(self.index.names.normalize(question))
+        found = []
+        for i, token in enumerate(tokens):
+            acronym = len(token) >= 2 and token.isupper()
+            proper = lang == "en" and i > 0 and token[0].isupper()
+            if (acronym or proper) and not self._known(token):
+                found.append(token)
+        return found
+
+    def _known(self, token: str) -> bool:
+        return all(p in self._vocabulary or p in STOPWORDS or len(p) < 3 for p in word_parts(token))
+
+    def silent_languages(self, question: str, lang: str) -> set[str]:
+        """Languages whose passages never write a name the question writes, while another language's do.
+
+        A source that never names Yoon Dong-hyun cannot say who he is: that side is left empty rather
+        than filled with passages about someone else. Names are capitalised in the question and either
+        Korean names of the corpus, English proper nouns of the corpus, or (in an English question)
+        capitalised words after the first; everyday words ("Korean") are translated, so never count.
+        """
+        named: set[str] = set()
+        for i, token in enumerate(name_like_words(self.index.names.normalize(question))):
+            if not token[0].isupper():
+                continue
+            parts = [p for p in letter_words(token.casefold()) if len(p) >= 3]
+            if (lang == "en" and i > 0) or any(p in self._korean or p in self.proper for p in parts):
+                named.update(p for p in parts if p not in self._everyday)
+        return {lang2 for lang2, written in self._written.items()
+                if any(not _writes(written, name) and any(_writes(other, name) for l2, other in self._written.items()
+                                                          if l2 != lang2) for name in named)}
+
+    def has_unknown_word(self, query_matrix: np.ndarray, targets: list[str]) -> bool:
+        """Whether a content word of the question (a row) is far from every corpus word of every language."""
+        vocab = [self.index.vocabulary_vectors[t] for t in targets if len(self.index.vocabulary_vectors.get(t, ()))]
+        if not vocab or not len(query_matrix):
+            return False
+        closest = np.max([(v @ query_matrix.T).max(axis=0) for v in vocab], axis=0)  # one product per language
+        return bool((closest < self.settings.known_word_similarity).any())
+
+    def weak_languages(self, best: dict[str, float | None]) -> set[str]:
+        """Languages whose best passage (None: none) is far below the best overall: they only add noise."""
+        top = max((s for s in best.values() if s is not None), default=0.0)
+        return {lang for lang, s in best.items() if s is None or s < top - self.settings.language_margin}
+
+
+def _writes(written: set[str], name: str) -> bool:
+    """Whether a language's words include name, or name is their genitive ("Seon-woos")."""
+    return name in written or (name.endswith("s") and name[:-1] in written)
