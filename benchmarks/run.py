@@ -10,7 +10,6 @@ question (benchmarks.interleaved); then how fast `python app.py` serves its page
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.machine import load_average, machine
 from benchmarks.report import format_table
 from rag.config import PROJECT_DIR, Settings
 from rag.evaluation import DEFAULT_SET, LANGS, load_set
@@ -32,31 +32,6 @@ __all__ = ["format_table", "machine", "run"]  # format_table: where rag.cli find
 
 QUESTION = "Wer führte Regie?"
 OURS, BARE, FAISS_STORE, ENSEMBLE = "ours", "bare", "langchain_faiss", "langchain_ensemble"
-# How many threads the model's OpenMP team and numpy's BLAS use, and whether idle ones spin: on a shared
-# machine these decide much of the latency, so the report says what they were.
-THREAD_SETTINGS = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS")
-
-
-def machine() -> dict[str, Any]:
-    """CPU model, cores, Python version and the load average when the bench started."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform(terse=True), "load_average_1min": load_average(),
-            "thread_settings": {name: os.environ.get(name) for name in THREAD_SETTINGS}}
-
-
-def load_average() -> float | None:
-    """The 1-minute load average (None where the OS has none)."""
-    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
-
-
 def _seconds(action: Callable[[], object]) -> float:
     t0 = time.perf_counter()
     action()

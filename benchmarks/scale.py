@@ -144,7 +144,7 @@ def run_scale(settings: Settings, sizes: tuple[int, ...] = DEFAULT_SIZES, progre
     """
     from tqdm import tqdm
 
-    from benchmarks.run import machine
+    from benchmarks.machine import machine
     from benchmarks.synthetic import synthetic_vectors
 
     rows = []
