@@ -143,6 +143,12 @@ class Settings:
             if not (above and below):  # NaN fails both
                 raise ConfigError(f"RAG_{name.upper()}={value:g} is out of range: it must be "
                                   f"{_interval(low, high, closed_low, closed_high)} ({why})")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if type(getattr(Settings, f.name, None)) is int and not isinstance(value, int):
+                if not (isinstance(value, float) and value.is_integer()):
+                    raise ConfigError(f"RAG_{f.name.upper()}={value!r} must be a whole number")
+                object.__setattr__(self, f.name, int(value))  # 300.0 → 300: slices and counts need ints
         if self.lexical_weight + self.soft_weight > 1:
             raise ConfigError(f"RAG_LEXICAL_WEIGHT + RAG_SOFT_WEIGHT = {self.lexical_weight + self.soft_weight:g} "
                               "must be at most 1 (dense similarity gets 1 minus both)")

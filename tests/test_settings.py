@@ -51,6 +51,14 @@ def test_settings_made_in_code_are_checked_too() -> None:
         Settings().with_(dense_floor=1.0)
 
 
+@pytest.mark.parametrize(("name", "count"), [("everyday_words", 300), ("k", 5), ("chunk_size", 500)])
+def test_counts_made_in_code_must_be_whole_numbers(name: str, count: int) -> None:
+    with pytest.raises(ConfigError, match=f"RAG_{name.upper()}=.* whole number"):
+        Settings().with_(**{name: count + 0.5})
+    value = getattr(Settings().with_(**{name: float(count)}), name)
+    assert value == count and type(value) is int  # a whole float is taken as the count it is
+
+
 def test_the_extremes_eval_uses_stay_valid() -> None:
     # eval/ablation.py: abstention off, and every technique switched off.
     extremes = {"min_score": -1.0, "min_question_score": -1.0, "language_margin": 9.0, "common_word_share": 1.0,
