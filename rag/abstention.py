@@ -7,7 +7,7 @@ import numpy as np
 from rag.config import Settings
 from rag.lexical import STOPWORDS
 from rag.store import Index
-from rag.text import all_words, letter_words, name_like_words, word_parts
+from rag.text import all_words, capitalised_inside_sentences, letter_words, name_like_words, word_parts
 from rag.vocabulary import everyday_words
 
 ORDINARY_WORDS = 5000  # per language: the whole shipped lists, whatever RAG_EVERYDAY_WORDS says
@@ -50,17 +50,21 @@ class Abstention:
         """Languages whose passages never write a name the question writes, while another language's do.
 
         A source that never names Yoon Dong-hyun cannot say who he is: that side is left empty rather
-        than filled with passages about someone else. Names are capitalised in the question and either
-        Korean names of the corpus, English proper nouns of the corpus, or (in an English question)
-        capitalised words after the first; everyday words ("Korean") are translated, so never count.
+        than filled with passages about someone else. A name is written capitalised in the question and
+        is a Korean name of the corpus, an English proper noun of the corpus, or (in an English question)
+        a capitalised word inside a sentence; stop words and everyday words ("Korean", "Koreans") are
+        translated between the sources, so they never count, and neither does a question in capitals.
         """
+        text = self.index.names.normalize(question)
+        if not any(ch.islower() for ch in text):
+            return set()
+        inside = {w for t in capitalised_inside_sentences(text) for w in letter_words(t.casefold())} if lang == "en" \
+            else set()
         named: set[str] = set()
-        for i, token in enumerate(name_like_words(self.index.names.normalize(question))):
-            if not token[0].isupper():
-                continue
-            parts = [p for p in letter_words(token.casefold()) if len(p) >= 3]
-            if (lang == "en" and i > 0) or any(p in self._korean or p in self.proper for p in parts):
-                named.update(p for p in parts if p not in self._everyday)
+        for token in name_like_words(text):
+            parts = [p for p in letter_words(token.casefold()) if len(p) >= 3 and p not in STOPWORDS]
+            if token[0].isupper() and any(p in inside or p in self._korean or p in self.proper for p in parts):
+                named.update(p for p in parts if not _writes(self._everyday, p))
         return {lang2 for lang2, written in self._written.items()
                 if any(not _writes(written, name) and any(_writes(other, name) for l2, other in self._written.items()
                                                           if l2 != lang2) for name in named)}
@@ -80,5 +84,5 @@ class Abstention:
 
 
 def _writes(written: set[str], name: str) -> bool:
-    """Whether a language's words include name, or name is their genitive ("Seon-woos")."""
+    """Whether a set of words includes name, or name is its genitive or plural ("Seon-woos", "Koreans")."""
     return name in written or (name.endswith("s") and name[:-1] in written)

@@ -20,6 +20,12 @@ def sides(assistant: Assistant, question: str) -> set[str]:
     ("Why is Disney+ making Korean dramas?", "en", set()),  # "Korean" is a word both sources translate
     ("Who plays the composer Kang Woo-il?", "en", set()),  # a lower-case word is no name
     ("Wie viele Folgen hat die Serie?", "de", set()),  # German nouns are capitalised, not names
+    ("Who is Seon-woo? And who is Han So-hee?", "en", set()),  # a sentence's first word is no name
+    ("What happens in the show? Does Seon-woo win?", "en", set()),
+    ("How Many Episodes Does It Have?", "en", set()),  # title case: stop words and everyday words
+    ("HAN SO-HEE: WHO IS SHE?", "en", set()),  # capitals say nothing
+    ("Why do Koreans like the show?", "en", set()),  # a plural of an everyday word
+    ("Kyuhyun is on the OST, right? Does Yoon Dong-hyun sing?", "en", {"de"}),  # inside a second sentence
 ])
 def test_silent_languages(hashing_assistant: Assistant, question: str, lang: str, silent: set[str]) -> None:
     assert hashing_assistant.retriever.abstention.silent_languages(question, lang) == silent
