@@ -16,14 +16,14 @@ ORDINARY_WORDS = 5000  # per language: the whole shipped lists, whatever RAG_EVE
 class Abstention:
     """The corpus's words and names, to tell when a question, or a language, has no answer. Read-only."""
 
-    def __init__(self, index: Index, settings: Settings, proper: frozenset[str]) -> None:
+    def __init__(self, index: Index, settings: Settings, proper: frozenset[str], texts: list[str]) -> None:
+        """texts: each passage's text with its heading, names normalised (what BM25 indexes too)."""
         self.index, self.settings, self.proper = index, settings, proper
         self._vocabulary = {w for c in index.chunks for w in all_words(c.text.casefold())}
         # Each language's words as its passages write them, names in their one spelling.
         self._written: dict[str, set[str]] = {}
-        for chunk in index.chunks:
-            self._written.setdefault(chunk.lang, set()).update(
-                letter_words(index.names.normalize(chunk.text).casefold()))
+        for chunk, text in zip(index.chunks, texts, strict=True):
+            self._written.setdefault(chunk.lang, set()).update(letter_words(text.casefold()))
         self._korean = {w.casefold() for name in index.names.canonical.values() for w in letter_words(name)}
         # Ordinary words, even capitalised ("Korean", "Stars"), are translated, not repeated, across languages.
         self._everyday = set(everyday_words(sorted(self._written), ORDINARY_WORDS))

@@ -95,6 +95,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     old = _reusable(settings, force)
     if (old is not None and old.manifest["files"] == files and len(old.chunks) == len(chunks)
             and old.manifest.get("pipeline") == pipeline_fingerprint()
+            and old.manifest["chunking"] == _chunking(settings)
             and old.manifest.get("everyday_words") == settings.everyday_words):
         with suppress(OSError, IndexWriteError), build_lock(settings.index_dir):  # read-only: left as it is
             remove_leftovers(settings.index_dir, old.manifest["data"])  # of builds killed earlier
@@ -127,8 +128,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         "model": settings.model,
         "dim": int(vectors.shape[1]),
         "sentences": len(sentence_texts),
-        "chunking": {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-                     "splitter": "langchain RecursiveCharacterTextSplitter"},
+        "chunking": _chunking(settings),
         "files": files,
         "passages": len(chunks),
         "languages": languages,
@@ -158,11 +158,15 @@ def _reusable(settings: Settings, force: bool) -> Index | None:
         old = load_index(settings.index_dir)
     except (IndexNotFoundError, IndexCorruptError, IndexStaleError):  # stale here: an older format
         return None
-    chunking = old.manifest["chunking"]
-    same = (old.manifest["model"] == settings.model
-            and chunking.get("chunk_size") == settings.chunk_size
-            and chunking.get("chunk_overlap") == settings.chunk_overlap)
-    return old if same else None
+    # Vectors are keyed by their text and kind, so other chunking keeps every sentence and word vector
+    # that still occurs; only another model makes them useless.
+    return old if old.manifest["model"] == settings.model else None
+
+
+def _chunking(settings: Settings) -> dict[str, Any]:
+    """How the manifest records the chunking (stale_reason and the unchanged check compare it)."""
+    return {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
+            "splitter": "langchain RecursiveCharacterTextSplitter"}
 
 
 def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:

@@ -44,16 +44,13 @@ class Retriever:
         _one_blas_thread()
         self.word_embedder = embedder  # the model behind the corpus word vectors
         self.ranges = index.ranges
-        self._bm25 = {
-            lang: BM25([tokenize(index.names.normalize(c.embedding_text()), lang)
-                        for c in index.chunks[lo:hi]])
-            for lang, (lo, hi) in self.ranges.items()
-        }
+        texts = [index.names.normalize(c.embedding_text()) for c in index.chunks]  # names in one spelling
+        self._bm25 = {lang: BM25([tokenize(t, lang) for t in texts[lo:hi]]) for lang, (lo, hi) in self.ranges.items()}
         # Model objects are not all documented as thread-safe; those that are run in parallel.
         self._lock: threading.Lock | nullcontext[None] = threading.Lock() if not embedder.thread_safe else nullcontext()
         self._common = common_words(index.chunks, settings.common_word_share)
         self._proper = proper_nouns(index.chunks, index.names) - self._common
-        self.abstention = Abstention(index, settings, self._proper)
+        self.abstention = Abstention(index, settings, self._proper, texts)
         self._bridge = Bridge(index.vocabulary, index.vocabulary_vectors, settings.bridge_similarity)
         self._soft = {
             lang: SoftMatcher(index.vocabulary.get(lang, []), index.vocabulary_vectors.get(lang, np.zeros((0, 1))),

@@ -28,6 +28,13 @@ class RecordingEmbedder(HashingEmbedder):
         return super().embed_batch(texts, kind)
 
 
+class KindHashing(HashingEmbedder):
+    """The hashing embedder, with queries and passages embedded apart (as e5 does with its prefixes)."""
+
+    def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        return super().embed_batch([f"{kind}: {t}" for t in texts], kind)
+
+
 @pytest.fixture
 def settings(corpus_dir: Path, tmp_path: Path) -> Settings:
     return hashing_settings(corpus_dir, tmp_path / "index")
@@ -50,12 +57,13 @@ def test_everyday_words_leave_out_the_corpus_words_and_keep_the_count() -> None:
 
 
 def test_the_index_stores_query_vectors_of_everyday_words(settings: Settings) -> None:
-    build_index(settings)
+    build_index(settings, embedder=KindHashing())
     index = load_index(settings.index_dir)
     corpus = {w for ws in index.vocabulary.values() for w in ws}
     assert 300 < len(index.everyday_words) <= 600 and not corpus & set(index.everyday_words)
     some = index.everyday_words[:5]
-    assert np.allclose(index.everyday_vectors[:5], HashingEmbedder().embed_batch(some, "query"))
+    assert np.allclose(index.everyday_vectors[:5], KindHashing().embed_batch(some, "query"))
+    assert not np.allclose(index.everyday_vectors[:5], KindHashing().embed_batch(some, "passage"))
 
 
 def test_a_question_of_everyday_words_needs_one_model_call(settings: Settings) -> None:
@@ -73,15 +81,28 @@ def test_a_question_of_everyday_words_needs_one_model_call(settings: Settings) -
     assert embedder.batches[-1][1:] == [unknown]  # a word with no stored vector is embedded with the question
 
 
-@pytest.mark.parametrize("question", ["Who directed it?", "Wie lang ist eine Folge?", "How tall is Han So-hee?"])
+@pytest.mark.parametrize("template", ["Who is Seon-woo {}?", "Wie {} ist die Serie?", "{} {} Han So-hee?"])
 def test_answers_are_the_same_with_or_without_everyday_words(settings: Settings, tmp_path: Path,
-                                                             question: str) -> None:
+                                                             template: str) -> None:
     without = settings.with_(index_dir=tmp_path / "without", everyday_words=0)
     for s in (settings, without):
-        build_index(s)
-    answers = [Assistant(load_index(s.index_dir), HashingEmbedder(), s).ask(question).to_dict()
+        build_index(s, embedder=KindHashing())
+    index = load_index(settings.index_dir)
+    question = template.format(*index.everyday_words[10:12])  # words the question needs no model call for
+    assert all(w in index.everyday_words for w in words(question) if w not in {"seon", "woo", "han", "hee", "serie"})
+    answers = [Assistant(load_index(s.index_dir), KindHashing(), s).ask(question).to_dict()
                for s in (settings, without)]
-    assert answers[0] == answers[1]
+    assert answers[0] == answers[1] and answers[0]["passages"]
+
+
+def test_other_chunking_keeps_the_word_vectors(settings: Settings) -> None:
+    build_index(settings)
+    embedder = RecordingEmbedder()
+    build_index(settings.with_(chunk_size=500), embedder=embedder)
+    embedded = {t for batch in embedder.batches for t in batch}
+    index = load_index(settings.index_dir)
+    assert embedded and not embedded & set(index.everyday_words)  # only new passages and sentences
+    assert not embedded & {w for ws in index.vocabulary.values() for w in ws}
 
 
 def test_changing_the_count_rebuilds_and_embeds_only_the_new_words(settings: Settings) -> None:
