@@ -6,7 +6,7 @@ The lists are data, checked in; wordfreq is needed only to remake them:
 
     pip install wordfreq==3.1.1 && python tools/question_words.py
 
-wordfreq's data is CC BY-SA 4.0 (Robyn Speer et al., https://github.com/rspeer/wordfreq): the lists
+wordfreq's data is CC BY-SA 4.0 (Robyn Speer and contributors, https://github.com/rspeer/wordfreq): the lists
 keep that licence (see README, Licences).
 """
 
