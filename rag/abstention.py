@@ -46,28 +46,39 @@ class Abstention:
     def _known(self, token: str) -> bool:
         return all(p in self._vocabulary or p in STOPWORDS or len(p) < 3 for p in word_parts(token))
 
-    def silent_languages(self, question: str, lang: str) -> set[str]:
+    def silent_languages(self, question: str, lang: str, vectors: dict[str, np.ndarray] | None = None) -> set[str]:
         """Languages whose passages never write a name the question writes, while another language's do.
 
         A source that never names Yoon Dong-hyun cannot say who he is: that side is left empty rather
         than filled with passages about someone else. A name is written capitalised in the question and
         is a Korean name of the corpus, an English proper noun of the corpus, or (in an English question)
-        a capitalised word inside a sentence; stop words and everyday words ("Korean", "Koreans") are
-        translated between the sources, so they never count, and neither does a question in capitals.
+        a capitalised word inside a sentence — unless its vector (vectors: the question's words) is
+        close to a word of the language in question ("Fotograf" ~ "photographer"). Stop words and
+        everyday words ("Korean", "Koreans") never count, and neither does a question in capitals.
         """
         text = self.index.names.normalize(question)
         if not any(ch.islower() for ch in text):
             return set()
         inside = {w for t in capitalised_inside_sentences(text) for w in letter_words(t.casefold())} if lang == "en" \
             else set()
-        named: set[str] = set()
+        names: dict[str, bool] = {}  # name → whether it may be another language's ordinary word
         for token in name_like_words(text):
             parts = [p for p in letter_words(token.casefold()) if len(p) >= 3 and p not in STOPWORDS]
-            if token[0].isupper() and any(p in inside or p in self._korean or p in self.proper for p in parts):
-                named.update(p for p in parts if not _writes(self._everyday, p))
-        return {lang2 for lang2, written in self._written.items()
-                if any(not _writes(written, name) and any(_writes(other, name) for l2, other in self._written.items()
-                                                          if l2 != lang2) for name in named)}
+            known = any(p in self._korean or p in self.proper for p in parts)
+            if token[0].isupper() and (known or any(p in inside for p in parts)):
+                names.update((p, not known) for p in parts if not _writes(self._everyday, p))
+
+        def says(lang2: str, name: str, maybe_word: bool) -> bool:
+            if _writes(self._written[lang2], name):
+                return True
+            vector = (vectors or {}).get(name) if maybe_word else None
+            words = self.index.vocabulary_vectors.get(lang2)
+            return (vector is not None and words is not None and len(words) > 0
+                    and float((words @ vector).max()) >= self.settings.known_word_similarity)
+
+        return {lang2 for lang2 in self._written
+                if any(not says(lang2, name, maybe) and any(_writes(w, name) for l2, w in self._written.items()
+                                                            if l2 != lang2) for name, maybe in names.items())}
 
     def has_unknown_word(self, query_matrix: np.ndarray, targets: list[str]) -> bool:
         """Whether a content word of the question (a row) is far from every corpus word of every language."""

@@ -142,7 +142,7 @@ class Retriever:
                                                            soft_query, k, boost)
         empty = self.abstention.weak_languages({t: h[0].score if h else None for t, h in out.items()})
         if not joined:  # a follow-up's earlier turns may name what this question does not ask about
-            empty |= self.abstention.silent_languages(question, lang)
+            empty |= self.abstention.silent_languages(question, lang, word_vectors)
         return {t: [] if t in empty else [self._with_highlight(h, vector, hits[0].score) for h in hits]
                 for t, hits in out.items()}
 

@@ -12,6 +12,7 @@ from rag.corpus import collapse
 from rag.evaluation import CONVERSATIONS, evaluate, load_set, rank_of
 from rag.index import build_index
 from rag.ui import EXAMPLES
+from rag.vocabulary import words
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.slow  # loads the real models: minutes, not seconds
@@ -62,6 +63,18 @@ def test_every_example_on_the_page_cites_its_answer_first_in_both_languages(real
     answer = real.ask(question)
     for lang in ("en", "de"):
         assert rank_of(answer, lang, item.gold[lang] or []) == 1, (lang, [p.text[:60] for p in answer.passages])
+
+
+@pytest.mark.parametrize(("question", "silent"), [
+    ("Is Seon-woo a Fotograf?", set()),  # a German word in an English question: English says "photographer"
+    ("Does Kyuhyun sing on the OST?", {"en"}),  # a name only the German article writes
+])
+def test_a_name_only_one_source_writes_empties_the_other_side(real: Assistant, question: str,
+                                                               silent: set[str]) -> None:
+    retriever = real.retriever
+    question_words = words(real.index.names.normalize(question))
+    vectors = dict(zip(question_words, retriever.embed(question_words), strict=True))
+    assert retriever.abstention.silent_languages(question, "en", vectors) == silent
 
 
 def test_quality_floor_on_the_test_split(real: Assistant) -> None:
