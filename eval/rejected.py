@@ -136,19 +136,26 @@ def hedge(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-
         run(f"hedge, bare vector from the {view}", index, embedder, settings, items)
 
 
-def perlang(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
-    import dataclasses
-
+def remember_question_language() -> dict[str, str]:
+    """Make Retriever.search note the question's language where a patched per-language step can read it."""
     import rag.retrieve as retrieve
 
-    search, search_language = retrieve.Retriever.search, retrieve.Retriever._search_language
-    asked: dict[str, str] = {}
+    search, asked = retrieve.Retriever.search, {}
 
     def remember(self, question, k, languages=None, lang="en", joined=False):  # type: ignore[no-untyped-def]
         asked["lang"] = lang
         return search(self, question, k, languages, lang, joined)
 
     retrieve.Retriever.search = remember
+    return asked
+
+
+def perlang(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    import rag.retrieve as retrieve
+
+    search_language, asked = retrieve.Retriever._search_language, remember_question_language()
     for same_w, cross_w, same_v, cross_v in itertools.product([0.1, 0.2], [0.0, 0.1], [0.3, 0.2], [0.3, 0.4]):
         def weighted(self, lang, *args, ws=same_w, wc=cross_w, vs=same_v, vc=cross_v, **kwargs):  # type: ignore[no-untyped-def]
             shipped, same = self.settings, lang == asked["lang"]
@@ -166,14 +173,7 @@ def perlang(index, embedder, settings, items) -> None:  # type: ignore[no-untype
 def xfloor(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
     import rag.retrieve as retrieve
 
-    search, search_language = retrieve.Retriever.search, retrieve.Retriever._search_language
-    asked: dict[str, str] = {}
-
-    def remember(self, question, k, languages=None, lang="en", joined=False):  # type: ignore[no-untyped-def]
-        asked["lang"] = lang
-        return search(self, question, k, languages, lang, joined)
-
-    retrieve.Retriever.search = remember
+    search_language, asked = retrieve.Retriever._search_language, remember_question_language()
     # Measured on the tuning questions: median cosine to every passage 0.776 (en→en), 0.786 (de→de),
     # 0.755 (en→de), 0.748 (de→en): across languages unrelated text sits ≈ 0.03 lower.
     for delta in (0.01, 0.02, 0.03, 0.04):
