@@ -10,8 +10,6 @@ from rag.store import Index
 from rag.text import all_words, capitalised_inside_sentences, letter_words, name_like_words, word_parts
 from rag.vocabulary import everyday_words
 
-ORDINARY_WORDS = 5000  # per language: the whole shipped lists, whatever RAG_EVERYDAY_WORDS says
-
 
 class Abstention:
     """The corpus's words and names, to tell when a question, or a language, has no answer. Read-only."""
@@ -25,16 +23,18 @@ class Abstention:
         for chunk, text in zip(index.chunks, texts, strict=True):
             self._written.setdefault(chunk.lang, set()).update(letter_words(text.casefold()))
         self._korean = {w.casefold() for name in index.names.canonical.values() for w in letter_words(name)}
-        # Ordinary words, even capitalised ("Korean", "Stars"), are translated, not repeated, across languages.
-        self._everyday = set(everyday_words(sorted(self._written), ORDINARY_WORDS))
+        # Ordinary words, even capitalised ("Korean", "Stars"), are translated, not repeated, across languages:
+        # the whole lists, whatever RAG_EVERYDAY_WORDS says about which get vectors.
+        self._everyday = set(everyday_words(sorted(self._written)))
 
-    def unknown_names(self, question: str, lang: str) -> list[str]:
-        """Names in the question that no passage mentions ("Who directed Parasite?").
+    def unknown_names(self, query: str, lang: str) -> list[str]:
+        """Names in the question (query: its names already normalised) that no passage mentions
+        ("Who directed Parasite?").
 
         Acronyms count in any language; capitalised words after the first only in English,
         since German capitalises every noun.
         """
-        tokens = name_like_words(self.index.names.normalize(question))
+        tokens = name_like_words(query)
         found = []
         for i, token in enumerate(tokens):
             acronym = len(token) >= 2 and token.isupper()
@@ -46,8 +46,9 @@ class Abstention:
     def _known(self, token: str) -> bool:
         return all(p in self._vocabulary or p in STOPWORDS or len(p) < 3 for p in word_parts(token))
 
-    def silent_languages(self, question: str, lang: str, vectors: dict[str, np.ndarray] | None = None) -> set[str]:
-        """Languages whose passages never write a name the question writes, while another language's do.
+    def silent_languages(self, query: str, lang: str, vectors: dict[str, np.ndarray] | None = None) -> set[str]:
+        """Languages whose passages never write a name the question (query: its names already normalised)
+        writes, while another language's do.
 
         A source that never names Yoon Dong-hyun cannot say who he is: that side is left empty rather
         than filled with passages about someone else. A name is written capitalised in the question and
@@ -56,13 +57,12 @@ class Abstention:
         close to a word of the language in question ("Fotograf" ~ "photographer"). Stop words and
         everyday words ("Korean", "Koreans") never count, and neither does a question in capitals.
         """
-        text = self.index.names.normalize(question)
-        if not any(ch.islower() for ch in text):
+        if not any(ch.islower() for ch in query):
             return set()
-        inside = {w for t in capitalised_inside_sentences(text) for w in letter_words(t.casefold())} if lang == "en" \
+        inside = {w for t in capitalised_inside_sentences(query) for w in letter_words(t.casefold())} if lang == "en" \
             else set()
         names: dict[str, bool] = {}  # name → whether it may be another language's ordinary word
-        for token in name_like_words(text):
+        for token in name_like_words(query):
             parts = [p for p in letter_words(token.casefold()) if len(p) >= 3 and p not in STOPWORDS]
             known = any(p in self._korean or p in self.proper for p in parts)
             if token[0].isupper() and (known or any(p in inside for p in parts)):

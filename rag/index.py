@@ -95,7 +95,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     old = _reusable(settings, force)
     if (old is not None and old.manifest["files"] == files and len(old.chunks) == len(chunks)
             and old.manifest.get("pipeline") == pipeline_fingerprint()
-            and old.manifest["chunking"] == _chunking(settings)
+            and _same_chunking(old.manifest["chunking"], settings)
             and old.manifest.get("everyday_words") == settings.everyday_words):
         with suppress(OSError, IndexWriteError), build_lock(settings.index_dir):  # read-only: left as it is
             remove_leftovers(settings.index_dir, old.manifest["data"])  # of builds killed earlier
@@ -164,9 +164,15 @@ def _reusable(settings: Settings, force: bool) -> Index | None:
 
 
 def _chunking(settings: Settings) -> dict[str, Any]:
-    """How the manifest records the chunking (stale_reason and the unchanged check compare it)."""
+    """How the manifest records the chunking."""
     return {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
             "splitter": "langchain RecursiveCharacterTextSplitter"}
+
+
+def _same_chunking(recorded: dict[str, Any], settings: Settings) -> bool:
+    """Whether a manifest's chunking is what the settings ask for (the splitter is part of the code)."""
+    return (recorded.get("chunk_size"), recorded.get("chunk_overlap")) == (settings.chunk_size,
+                                                                           settings.chunk_overlap)
 
 
 def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:
@@ -175,9 +181,7 @@ def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:
         return "it was built by another version of the ingestion code"
     if manifest["model"] != settings.model:
         return f"it was built with model {manifest['model']!r}, the setting is {settings.model!r}"
-    chunking = manifest["chunking"]
-    if (chunking.get("chunk_size"), chunking.get("chunk_overlap")) != (settings.chunk_size,
-                                                                          settings.chunk_overlap):
+    if not _same_chunking(manifest["chunking"], settings):
         return "it was built with other chunking settings"
     from rag.corpus import content_hash, discover, read_file
 

@@ -124,7 +124,7 @@ class Retriever:
         for target in targets:
             out[target], best = self._search_language(target, terms[target], vector, dense_all, soft_query, k)
             evidence = max(evidence, best)
-        if self.abstention.unknown_names(question, lang):
+        if self.abstention.unknown_names(query, lang):
             evidence -= self.settings.unknown_name_penalty
         if not joined and self.abstention.has_unknown_word(query_matrix, targets):
             evidence -= self.settings.unknown_word_penalty
@@ -142,7 +142,7 @@ class Retriever:
                                                            soft_query, k, boost)
         empty = self.abstention.weak_languages({t: h[0].score if h else None for t, h in out.items()})
         if not joined:  # a follow-up's earlier turns may name what this question does not ask about
-            empty |= self.abstention.silent_languages(question, lang, word_vectors)
+            empty |= self.abstention.silent_languages(query, lang, word_vectors)
         return {t: [] if t in empty else [self._with_highlight(h, vector, hits[0].score) for h in hits]
                 for t, hits in out.items()}
 

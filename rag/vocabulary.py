@@ -26,8 +26,8 @@ def words(text: str) -> list[str]:
     return [w for w in letter_words(text.casefold()) if len(w) >= 3 and w not in STOPWORDS]
 
 
-def everyday_words(languages: Iterable[str], per_language: int, exclude: set[str] | frozenset[str] = frozenset()
-                   ) -> list[str]:
+def everyday_words(languages: Iterable[str], per_language: int | None = None,
+                   exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """The most frequent content words of each language (rag/words/<lang>.txt, from wordfreq), in order.
 
     They get vectors at index time, like the corpus's words, so a question made of everyday words
@@ -35,7 +35,7 @@ def everyday_words(languages: Iterable[str], per_language: int, exclude: set[str
 
     Args:
         languages: language codes; one without a list adds nothing.
-        per_language: how many of each list's words (0: none).
+        per_language: how many of each list's words (0: none; None: the whole list).
         exclude: words left out (the corpus's own, which have vectors already).
 
     Returns:
@@ -44,7 +44,7 @@ def everyday_words(languages: Iterable[str], per_language: int, exclude: set[str
     found: dict[str, None] = {}
     for lang in languages:
         path = WORDS / f"{lang}.txt"
-        if per_language > 0 and path.is_file():
+        if per_language != 0 and path.is_file():
             listed = path.read_text(encoding="utf-8").split()[:per_language]
             found.update((w, None) for w in listed if w not in exclude)
     return list(found)

@@ -28,7 +28,8 @@ def sides(assistant: Assistant, question: str) -> set[str]:
     ("Kyuhyun is on the OST, right? Does Yoon Dong-hyun sing?", "en", {"de"}),  # inside a second sentence
 ])
 def test_silent_languages(hashing_assistant: Assistant, question: str, lang: str, silent: set[str]) -> None:
-    assert hashing_assistant.retriever.abstention.silent_languages(question, lang) == silent
+    query = hashing_assistant.index.names.normalize(question)
+    assert hashing_assistant.retriever.abstention.silent_languages(query, lang) == silent
 
 
 def test_the_silent_side_gets_no_passages_and_the_other_keeps_its_own(hashing_assistant: Assistant) -> None:

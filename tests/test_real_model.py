@@ -72,9 +72,10 @@ def test_every_example_on_the_page_cites_its_answer_first_in_both_languages(real
 def test_a_name_only_one_source_writes_empties_the_other_side(real: Assistant, question: str,
                                                                silent: set[str]) -> None:
     retriever = real.retriever
-    question_words = words(real.index.names.normalize(question))
+    query = real.index.names.normalize(question)
+    question_words = words(query)
     vectors = dict(zip(question_words, retriever.embed(question_words), strict=True))
-    assert retriever.abstention.silent_languages(question, "en", vectors) == silent
+    assert retriever.abstention.silent_languages(query, "en", vectors) == silent
 
 
 def test_quality_floor_on_the_test_split(real: Assistant) -> None:
