@@ -7,7 +7,7 @@ import numpy as np
 from rag.config import Settings
 from rag.lexical import STOPWORDS
 from rag.store import Index
-from rag.text import all_words, capitalised_inside_sentences, letter_words, name_like_words, word_parts
+from rag.text import capitalised_inside_sentences, letter_words, name_like_words, word_parts
 from rag.vocabulary import everyday_words
 
 
@@ -17,11 +17,11 @@ class Abstention:
     def __init__(self, index: Index, settings: Settings, proper: frozenset[str], texts: list[str]) -> None:
         """texts: each passage's text with its heading, names normalised (what BM25 indexes too)."""
         self.index, self.settings, self.proper = index, settings, proper
-        self._vocabulary = {w for c in index.chunks for w in all_words(c.text.casefold())}
-        # Each language's words as its passages write them, names in their one spelling.
+        # Each language's words as its passages write them, names in their one spelling (as in questions).
         self._written: dict[str, set[str]] = {}
         for chunk, text in zip(index.chunks, texts, strict=True):
             self._written.setdefault(chunk.lang, set()).update(letter_words(text.casefold()))
+        self._vocabulary: set[str] = set().union(*self._written.values())  # every language's
         self._korean = {w.casefold() for name in index.names.canonical.values() for w in letter_words(name)}
         # Ordinary words, even capitalised ("Korean", "Stars"), are translated, not repeated, across languages:
         # the whole lists, whatever RAG_EVERYDAY_WORDS says about which get vectors.
