@@ -270,16 +270,23 @@ def center(index, embedder, items) -> None:  # type: ignore[no-untyped-def]
 def realwords(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
     """The unknown-word check against the corpus's words that are not names ("hund" no longer matches
     "hun" of Kim Joo-hun), with its penalty and similarity bar regridded."""
+    import copy
+    from dataclasses import replace
+
     import rag.abstention as abstention
 
+    shipped = abstention.Abstention.has_unknown_word
+    without_names: list[object] = []  # the index with name words left out of its word vectors (one index here)
+
     def unknown(self, query_matrix, targets):  # type: ignore[no-untyped-def]
-        names = self._korean | set(self.proper)
-        vocab = [v[[i for i, w in enumerate(self.index.vocabulary[t]) if w not in names]]
-                 for t in targets if len(v := self.index.vocabulary_vectors.get(t, ()))]
-        if not vocab or not len(query_matrix):
-            return False
-        closest = np.max([(v @ query_matrix.T).max(axis=0) for v in vocab if len(v)], axis=0)
-        return bool((closest < self.settings.known_word_similarity).any())
+        if not without_names:
+            names = self._korean | set(self.proper)
+            without_names.append(replace(self.index, vocabulary_vectors={
+                lang: vectors[[i for i, w in enumerate(self.index.vocabulary[lang]) if w not in names]]
+                for lang, vectors in self.index.vocabulary_vectors.items()}))
+        view = copy.copy(self)  # the shipped check, reading the reduced vectors; the shared index is untouched
+        view.index = without_names[0]
+        return shipped(view, query_matrix, targets)
 
     abstention.Abstention.has_unknown_word = unknown
     for penalty, bar in itertools.product([0.05, 0.1, 0.2], [0.88, 0.895, 0.91]):
