@@ -21,6 +21,7 @@ SIDE_ONLY_RELATED = {  # passages were found, but no sentence of them comes clos
     "de": "Die {source} Quelle hat verwandte Passagen {refs}, aber keinen Satz, der direkt antwortet.",
 }
 SOURCE_NAMES = {"en": {"en": "English", "de": "German"}, "de": {"en": "englische", "de": "deutsche"}}
+OTHER_SOURCE = {"en": "other", "de": "andere"}  # a language with no name here: never its code in a sentence
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def compose(question: str, lang: str, hits: dict[str, list[Hit]]) -> Answer:
     parts = []
     for side in order:  # one sentence per language: its best answering sentence, or plainly that it has none
         numbered = [(n, p) for n, p in enumerate(passages, start=1) if p.lang == side]
-        source = SOURCE_NAMES[say].get(side, side)
+        source = SOURCE_NAMES[say].get(side, OTHER_SOURCE[say])
         answering = next(((n, p) for n, p in numbered if p.highlight), None)
         if answering:
             parts.append(f"{answering[1].highlight} [{answering[0]}]")

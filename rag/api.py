@@ -1,6 +1,7 @@
 """The page's `/ask` endpoint and MCP tool: one function over an Assistant that refuses malformed input."""
 
 # No `from __future__ import annotations`: Gradio reads these type hints to describe the endpoint and tool.
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,18 @@ def brief(value: Any, limit: int = 120) -> str:
 def as_sentence(message: str) -> str:
     """An error message as a sentence: capital first letter."""
     return message[:1].upper() + message[1:]
+
+
+def wire(answer: dict[str, Any]) -> dict[str, Any]:
+    """Answer.to_dict() ready for the wire: file names with raw bytes, controls or bidi overrides shown escaped.
+
+    A file name that is not UTF-8 cannot travel as JSON text at all; one with U+202E could disguise itself.
+    """
+    from rag.terminal import printable
+
+    for passage in answer["passages"]:
+        passage["source"] = printable(passage["source"])
+    return answer
 
 
 def make_ask(assistant: "Any") -> Callable[..., dict[str, Any]]:
@@ -53,7 +66,7 @@ def make_ask(assistant: "Any") -> Callable[..., dict[str, Any]]:
         import gradio as gr
 
         try:
-            return assistant.ask(question, k=k, languages=languages, history=history).to_dict()
+            return wire(assistant.ask(question, k=k, languages=languages, history=history).to_dict())
         except RagError as exc:
             raise gr.Error(as_sentence(str(exc)), print_exception=False) from None
         except Exception:
@@ -61,3 +74,32 @@ def make_ask(assistant: "Any") -> Callable[..., dict[str, Any]]:
             raise gr.Error(GENERIC_ERROR, print_exception=False) from None
 
     return ask_soundtrack
+
+
+def fill_defaults(demo: Any, fn: Callable[..., Any]) -> None:
+    """Let callers of demo's endpoint for fn leave out trailing optional fields, as its signature promises.
+
+    Gradio refuses an input list shorter than the function's parameters before the function runs (with
+    an empty error and a traceback in the log); here the missing optional values get their defaults, and
+    a missing required one is named in the error.
+
+    Args:
+        demo: the gr.Blocks holding the endpoint.
+        fn: the endpoint's function (as given to gr.api).
+    """
+    import gradio as gr
+
+    params = list(inspect.signature(fn).parameters.values())
+    check = demo.validate_inputs
+
+    def validate_inputs(block_fn: Any, inputs: list[Any]) -> None:
+        if block_fn.fn is fn and len(inputs) < len(params):
+            absent = params[len(inputs):]
+            required = [p.name for p in absent if p.default is inspect.Parameter.empty]
+            if required:
+                raise gr.Error(f"Missing field: {', '.join(required)} (send the data as [question, k, languages, "
+                               "history]; only question is required)", print_exception=False)
+            inputs.extend(p.default for p in absent)  # gradio reads this same list next
+        check(block_fn, inputs)
+
+    demo.validate_inputs = validate_inputs

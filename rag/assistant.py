@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import logging
-import math
+import os
 import threading
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from rag.answer import Answer, compose
 from rag.config import Settings
 from rag.conversation import resolve
 from rag.embedding import Embedder, load_embedder
-from rag.errors import IndexNotFoundError, IndexStaleError, InvalidQuestionError, ModelError
+from rag.errors import ConfigError, IndexNotFoundError, IndexStaleError, ModelError
 from rag.index import build_index, check_fresh
 from rag.language import detect_among
 from rag.live import LiveIndex
 from rag.retrieve import Retriever
+from rag.serve.request import check_history, check_k, check_languages, clean_question
 from rag.store import Index, load_index, model_to_load
 
 log = logging.getLogger("rag")
 
-MAX_QUESTION_CHARS = 2000
-MAX_K = 50
-MAX_HISTORY = 20  # earlier questions kept for a follow-up; more is refused, not cut, so nothing is silently lost
-MAX_LANGUAGES = 10
 LANGUAGE_NAMES = {"en": {"en": "English", "de": "German"}, "de": {"en": "Englisch", "de": "Deutsch"}}
 ONLY_ELSEWHERE = {
     "en": "No {shown} passage answers this, but the {hidden} sources do: add {hidden} to the languages shown.",
@@ -41,87 +36,6 @@ def _only_elsewhere(lang: str, shown: list[str], hidden: list[str]) -> str:
     names = LANGUAGE_NAMES[lang]
     return ONLY_ELSEWHERE[lang].format(shown="/".join(names.get(x, x) for x in shown),
                                        hidden="/".join(names.get(x, x) for x in hidden))
-
-
-def clean_question(question: object) -> str:
-    """Validate a question and make it safe to process.
-
-    Control characters become spaces and whitespace is collapsed; a question of only invisible format
-    characters (zero-width space, joiners, BOM) is empty.
-
-    Raises:
-        InvalidQuestionError: not a string, empty, or longer than MAX_QUESTION_CHARS.
-    """
-    if not isinstance(question, str):
-        raise InvalidQuestionError(f"the question must be text, not {type(question).__name__}")
-    if len(question) > 20 * MAX_QUESTION_CHARS:  # refuse megabytes before looking at every character
-        raise InvalidQuestionError(
-            f"the question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}")
-    text = " ".join("".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in question).split())
-    if len(text) > MAX_QUESTION_CHARS:
-        raise InvalidQuestionError(
-            f"the question is {len(text)} characters long; keep it under {MAX_QUESTION_CHARS}")
-    # Format characters (zero-width space and joiners, BOM) are invisible: a question of nothing else is empty.
-    if all(unicodedata.category(ch) == "Cf" for ch in text.replace(" ", "")):
-        raise InvalidQuestionError("the question is empty: type a question about “Soundtrack #1”")
-    return text
-
-
-def check_k(k: Any, upper: int = MAX_K) -> int:
-    """Validate a passages-per-language count: a whole number from 1 to upper (3.0 is 3; NaN, True, "3" are not).
-
-    Raises:
-        InvalidQuestionError: anything else.
-    """
-    if isinstance(k, float) and math.isfinite(k) and k.is_integer():
-        k = int(k)
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= upper:
-        shown = repr(k) if isinstance(k, int | float) else f"a {type(k).__name__}"
-        raise InvalidQuestionError(f"k must be a whole number from 1 to {upper}, not {shown[:40]}")
-    return k
-
-
-def check_languages(languages: Any, known: list[str]) -> list[str] | None:
-    """Validate a languages option: None (all) or a non-empty list of the index's language codes.
-
-    Raises:
-        InvalidQuestionError: not a list of strings, empty, or naming a language the index lacks.
-    """
-    if languages is None:
-        return None
-    if not isinstance(languages, list | tuple) or len(languages) > MAX_LANGUAGES or not all(
-            isinstance(lang, str) for lang in languages):
-        raise InvalidQuestionError(f"languages must be a list of language codes such as {known}")
-    if not languages:
-        raise InvalidQuestionError(f"choose at least one language of {known}")
-    unknown = [lang for lang in languages if lang not in known]
-    if unknown:
-        raise InvalidQuestionError(f"unknown language {unknown[0][:20]!r}: choose from {known}")
-    return list(dict.fromkeys(languages))
-
-
-def check_history(history: Any) -> list[str]:
-    """Validate the earlier questions of a conversation: a list of at most MAX_HISTORY question strings.
-
-    Returns:
-        The questions, oldest first, each cleaned like a question.
-
-    Raises:
-        InvalidQuestionError: not a list of strings, too long, or an earlier question that is invalid.
-    """
-    if history is None:
-        return []
-    if not isinstance(history, list | tuple):
-        raise InvalidQuestionError(f"history must be a list of earlier questions, not a {type(history).__name__}")
-    if len(history) > MAX_HISTORY:
-        raise InvalidQuestionError(f"history holds {len(history)} questions; send at most the last {MAX_HISTORY}")
-    out = []
-    for n, earlier in enumerate(history, start=1):
-        try:
-            out.append(clean_question(earlier))
-        except InvalidQuestionError as exc:
-            raise InvalidQuestionError(f"history item {n}: {exc}") from None
-    return out
 
 
 class Assistant:
@@ -159,8 +73,15 @@ class Assistant:
             The assistant.
 
         Raises:
+            ConfigError: an argument of the wrong type.
             IndexNotFoundError, IndexCorruptError, IndexStaleError, ModelError.
         """
+        if index_dir is not None and not isinstance(index_dir, str | os.PathLike):
+            raise ConfigError(f"index_dir must be a folder path (str or Path), not {type(index_dir).__name__}")
+        if settings is not None and not isinstance(settings, Settings):
+            raise ConfigError(f"settings must be a rag.config.Settings, not {type(settings).__name__}")
+        if embedder is not None and not callable(getattr(embedder, "embed", None)):
+            raise ConfigError(f"embedder must have an embed() method, not be a {type(embedder).__name__}")
         settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = settings.with_(index_dir=Path(index_dir))

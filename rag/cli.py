@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-embed everything")
     p.add_argument("--strict", action="store_true",
                    help="fail on unusable corpus files (and files that are not .txt/.md) instead of skipping them")
+    p.add_argument("--json", action="store_true", help="print what the build did as JSON (skipped files included)")
 
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", help="the question, in English or German")
@@ -148,10 +150,16 @@ def cmd_index(args: argparse.Namespace) -> int:
     from rag.index import build_index
 
     settings = _settings(args)
-    report = build_index(settings, force=args.force, progress=True, strict=args.strict)
+    report = build_index(settings, force=args.force, progress=not args.json, strict=args.strict)
+    if args.json:
+        out = {**asdict(report), "skipped": [asdict(s) for s in report.skipped], "others": list(report.others),
+               "model": settings.model, "index": str(settings.index_dir)}
+        print(json_safe(json.dumps(out, ensure_ascii=False, indent=2)))
+        return 0
     langs = ", ".join(f"{lang}: {n}" for lang, n in sorted(report.languages.items()))
     state = "unchanged" if report.unchanged else f"{report.embedded} embedded, {report.reused} reused"
-    print(printable(f"{report.passages} passages ({langs}); {state}; model {settings.model}; "
+    left_out = f"; {len(report.skipped)} file(s) skipped (named above)" if report.skipped else ""
+    print(printable(f"{report.passages} passages ({langs}); {state}{left_out}; model {settings.model}; "
                     f"{report.seconds:.1f} s → {settings.index_dir}"))
     print(printable(f'next: rag ask "Wer führte Regie?"{path_flags(args.index, args.corpus)}'))
     return 0

@@ -15,7 +15,7 @@ from rag import vectorcache as cache
 from rag.ann import search_plan
 from rag.chunking import chunk_documents
 from rag.config import Settings
-from rag.corpus import load_corpus
+from rag.corpus import Skipped, content_hash, discover, read_checked, read_corpus, report_skipped
 from rag.embedding import Embedder, Kind, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError
 from rag.fingerprint import pipeline_fingerprint
@@ -24,11 +24,13 @@ from rag.store import (
     FORMAT_VERSION,
     Index,
     build_lock,
+    check_writable,
     load_index,
     read_manifest,
     remove_leftovers,
     write_index_files,
 )
+from rag.terminal import listing
 from rag.text import split_sentences
 from rag.vocabulary import corpus_vocabulary, everyday_words
 
@@ -43,6 +45,8 @@ class BuildReport:
     reused: int
     seconds: float
     unchanged: bool
+    skipped: tuple[Skipped, ...] = ()  # files left out, each with its reason (also logged as warnings)
+    others: tuple[str, ...] = ()  # files of kinds that are not read (.pdf, .docx)
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None, force: bool = False,
@@ -67,13 +71,19 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         # parsing the corpus or loading the index.
         with suppress(IndexNotFoundError, IndexCorruptError, IndexStaleError):
             manifest = read_manifest(settings.index_dir)
+            state = corpus_state(settings.corpus_dir)
             # Everyday words change no answer, only speed: a build brings them in line; queries do not care.
-            if stale_reason(manifest, settings) is None and manifest.get("everyday_words") == settings.everyday_words:
+            if (stale_reason(manifest, settings, state) is None
+                    and manifest.get("everyday_words") == settings.everyday_words):
                 with suppress(OSError, IndexWriteError), build_lock(settings.index_dir):  # read-only: left as it is
                     remove_leftovers(settings.index_dir, manifest["data"])  # of builds killed earlier
                 n = int(manifest["passages"])
-                return BuildReport(n, manifest["languages"], 0, n, time.perf_counter() - t0, True)
-    docs = load_corpus(settings.corpus_dir, strict=strict)
+                report_skipped(settings.corpus_dir, state.skipped, state.others)  # on every build, unchanged or not
+                return BuildReport(n, manifest["languages"], 0, n, time.perf_counter() - t0, True, state.skipped,
+                                   state.others)
+    corpus = read_corpus(settings.corpus_dir, strict=strict)
+    report_skipped(settings.corpus_dir, corpus.skipped, corpus.others)
+    docs = corpus.documents
     chunks = sorted(chunk_documents(docs, settings.chunk_size, settings.chunk_overlap),
                     key=lambda c: (c.lang, c.source, c.start))
     if not chunks:
@@ -99,11 +109,13 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
             and old.manifest.get("everyday_words") == settings.everyday_words):
         with suppress(OSError, IndexWriteError), build_lock(settings.index_dir):  # read-only: left as it is
             remove_leftovers(settings.index_dir, old.manifest["data"])  # of builds killed earlier
-        return BuildReport(len(chunks), old.manifest["languages"], 0, len(chunks), time.perf_counter() - t0, True)
+        return BuildReport(len(chunks), old.manifest["languages"], 0, len(chunks), time.perf_counter() - t0, True,
+                           corpus.skipped, corpus.others)
     # The old texts' keys: same names learned → same normalised text, so the memo answers for unchanged ones.
     cached = {} if old is None else cache.cached_vectors(
         old, memo if old.names.canonical == names.canonical else old.names)
     todo = [i for i, key in enumerate(keys) if key not in cached]
+    check_writable(settings.index_dir)  # a folder that cannot take the index fails now, not after embedding
     if todo:
         embedder = embedder or load_embedder(settings.model)
         if old is not None and embedder.dim and embedder.dim != old.manifest["dim"]:  # the model changed
@@ -141,7 +153,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         write_index_files(settings.index_dir, manifest, chunks, sentence_counts, chunk_vectors, sentence_vectors,
                           vocabulary, vocab_vectors, everyday, vectors[w:])
     return BuildReport(len(chunks), languages, len(todo), len(keys) - len(todo),
-                       time.perf_counter() - t0, False)
+                       time.perf_counter() - t0, False, corpus.skipped, corpus.others)
 
 
 def _bar(total: int, enabled: bool) -> Any:
@@ -175,39 +187,53 @@ def _same_chunking(recorded: dict[str, Any], settings: Settings) -> bool:
                                                                            settings.chunk_overlap)
 
 
-def stale_reason(manifest: dict[str, Any], settings: Settings) -> str | None:
-    """Why an index does not match the corpus and settings, or None when it does."""
+@dataclass(frozen=True)
+class CorpusState:
+    """The corpus as a build would see it: each usable file's content hash, and what is left out."""
+
+    files: dict[str, str] | None  # source → sha256; None when there is no corpus folder
+    skipped: tuple[Skipped, ...] = ()
+    others: tuple[str, ...] = ()
+
+
+def corpus_state(corpus_dir: Path) -> CorpusState:
+    """Hash every usable corpus file (read inside the tree, never through a link), naming the rest."""
+    try:
+        found = discover(corpus_dir)
+    except CorpusError:
+        return CorpusState(None)  # no corpus to compare with: the index is all there is
+    files, skipped = {}, list(found.skipped)
+    for source in found.sources:
+        data, raw, reason = read_checked(corpus_dir, source)
+        if data is None or raw is None:
+            skipped.append(Skipped(source, reason))
+        else:
+            files[source] = content_hash(data)
+    return CorpusState(files, tuple(sorted(skipped, key=lambda s: s.source)), found.others)
+
+
+def stale_reason(manifest: dict[str, Any], settings: Settings, state: CorpusState | None = None) -> str | None:
+    """Why an index does not match the corpus and settings, or None when it does.
+
+    Args:
+        manifest: the index's manifest.
+        settings: the settings to compare with.
+        state: the corpus as already read (read here if None).
+    """
     if manifest.get("pipeline") != pipeline_fingerprint():
         return "it was built by another version of the ingestion code"
     if manifest["model"] != settings.model:
         return f"it was built with model {manifest['model']!r}, the setting is {settings.model!r}"
     if not _same_chunking(manifest["chunking"], settings):
         return "it was built with other chunking settings"
-    from rag.corpus import content_hash, discover, read_file
-
-    try:
-        paths = discover(settings.corpus_dir)
-    except CorpusError:
-        return None  # no corpus to compare with: the index is all there is
-    current = {}
-    for p in paths:
-        try:
-            current[p.relative_to(settings.corpus_dir).as_posix()] = content_hash(read_file(p))
-        except OSError:
-            continue
+    current = (state or corpus_state(settings.corpus_dir)).files
+    if current is None:
+        return None
     stored = manifest["files"]
     changed = sorted(set(current) ^ set(stored) | {s for s in current if stored.get(s, current[s]) != current[s]})
-    # Files skipped at build time (binary, empty) have no stored hash but are not news.
-    changed = [s for s in changed if s in stored or _usable(settings.corpus_dir / s)]
     if changed:
-        return f"corpus files changed since the build: {', '.join(changed[:5])}"
+        return f"corpus files changed since the build: {listing(changed)}"
     return None
-
-
-def _usable(path: Path) -> bool:
-    from rag.corpus import read_document
-
-    return read_document(path, path.parent) is not None
 
 
 def check_fresh(index: Index, settings: Settings) -> None:

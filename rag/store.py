@@ -36,11 +36,11 @@ from rag.manifest import (
 )
 from rag.names import NameNormalizer
 from rag.text import split_sentences
-from rag.writer import LOCK, build_lock, remove_leftovers, write_index_files
+from rag.writer import LOCK, build_lock, check_writable, remove_leftovers, write_index_files
 
 # Re-exported: rag.store is where the rest of the package finds the index on disk.
 __all__ = ["ANN", "DATA_NAME", "FORMAT_VERSION", "LOCK", "MANIFEST", "PASSAGES", "SENTENCE_VECTORS", "VECTORS",
-           "VOCABULARY", "VOCABULARY_VECTORS", "Index", "build_lock", "load_index", "model_to_load",
+           "VOCABULARY", "VOCABULARY_VECTORS", "Index", "build_lock", "check_writable", "load_index", "model_to_load",
            "read_manifest", "remove_leftovers", "write_index_files"]
 
 

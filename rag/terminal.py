@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 
 # C0 and C1 control characters and DEL: escape sequences (colours, cursor moves, window titles, links),
-# carriage returns and backspaces that could hide or fake what is shown.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_JSON_RAW = re.compile(r"[\x7f-\x9f]")  # json.dumps escapes C0 itself, not DEL and C1 (with ensure_ascii=False)
+# carriage returns and backspaces that could hide or fake what is shown. Bidirectional controls (U+202E
+# turns "txt.exe" around) and the marks that steer them. Lone surrogates: the bytes of a file name that
+# is not UTF-8, which no terminal can print.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}\\ud800-\\udfff]")
+_JSON_RAW = re.compile(f"[\\x7f-\\x9f{_BIDI}\\ud800-\\udfff]")  # json.dumps escapes C0 itself (ensure_ascii=False)
 _INDEX_HINT = re.compile(r"`rag index(?=[ `])[^`]*")  # a command in backticks, up to its closing one
 MAX_LISTED = 10
 
@@ -27,11 +30,19 @@ def printable(text: str, keep: str = "") -> str:
     Returns:
         The text to print.
     """
-    return _CONTROLS.sub(lambda m: m.group() if m.group() in keep else f"\\x{ord(m.group()):02x}", text)
+    return _CONTROLS.sub(lambda m: m.group() if m.group() in keep else _escape(m.group()), text)
+
+
+def _escape(char: str) -> str:
+    """A visible escape: \\x1b for a control, \\u202e for a bidi control, \\xff for a byte that was not UTF-8."""
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the original byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def json_safe(text: str) -> str:
-    """JSON text (json.dumps output) with DEL and C1 controls written as \\u escapes: the same JSON value."""
+    """JSON text (json.dumps output) with DEL, C1, bidi controls and lone surrogates as \\u escapes: the same value."""
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -7,9 +7,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answer, Passage
-from rag.api import GENERIC_ERROR, as_sentence, brief, make_ask
-from rag.assistant import MAX_HISTORY, check_k
+from rag.api import GENERIC_ERROR, as_sentence, brief, fill_defaults, make_ask
 from rag.errors import RagError
+from rag.serve.request import MAX_HISTORY, check_k
+from rag.terminal import printable
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -68,7 +69,7 @@ def _lines(passage: Passage) -> str:
 
 def _passage_card(number: int, passage: Passage) -> str:
     """One cited passage as a list item: citation number, source, lines, score, then the highlighted text."""
-    meta = (f"<b>[{number}]</b> {html.escape(passage.source)} · {_lines(passage)} · "
+    meta = (f"<b>[{number}]</b> {html.escape(printable(passage.source))} · {_lines(passage)} · "
             f"score {passage.score:.2f}")
     body = f'<div style="{TEXT}">{_highlighted(passage)}</div>'
     return f'<li style="{CARD}"><div style="{META}">{meta}</div>{body}</li>'
@@ -106,7 +107,7 @@ def format_reply(answer: Answer) -> str:
     """The chat reply: the short answer and where its [n] citations come from, as escaped plain text."""
     lines = [answer.text]
     if answer.passages:
-        cited = "; ".join(f"[{n}] {p.source}, {_lines(p)}" for n, p in enumerate(answer.passages, start=1))
+        cited = "; ".join(f"[{n}] {printable(p.source)}, {_lines(p)}" for n, p in enumerate(answer.passages, start=1))
         lines.append(f"Sources (below): {cited}")
     return html.escape("\n".join(lines), quote=False)
 
@@ -217,6 +218,7 @@ def create_app(assistant: Assistant) -> gr.Blocks:
         ask_api = make_ask(assistant)
         api_button.click(ask_api, api_question, api_answer, api_visibility="private")
         gr.api(ask_api, api_name="ask")
+    fill_defaults(demo, ask_api)  # `/ask` with only a question: k, languages and history take their defaults
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
     return demo
 

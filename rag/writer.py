@@ -40,7 +40,7 @@ from rag.manifest import (
 
 LOCK = ".build.lock"  # held while a build writes or cleans up: one writer per index folder
 BUILT_NAME = re.compile(r"data-\d{8}T\d{6}-[0-9a-f]{6}")  # the names write_index_files gives its folders
-_TMP_MANIFEST = re.compile(re.escape(f".{MANIFEST}.") + r"\d+\.tmp")
+_TMP_MANIFEST = re.compile(re.escape(f".{MANIFEST}.") + r"\d+\.tmp|\.write-probe\.[0-9a-f]{32}\.tmp")
 _OURS = {*DATA_FILES, ANN}  # a data folder holding anything else was not made by us: never removed
 
 
@@ -81,7 +81,8 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
             checksums[VOCABULARY] = write_new(folder, VOCABULARY, json.dumps(vocabulary, ensure_ascii=False).encode())
             checksums[EVERYDAY] = write_new(folder, EVERYDAY, json.dumps(everyday, ensure_ascii=False).encode())
             folder.sync()  # each file was fsynced as written; now their names in the data folder
-        text = json.dumps({**manifest, "data": data, "checksums": checksums}, indent=2, ensure_ascii=False)
+        # ASCII JSON (\u escapes): a file name that is not UTF-8 (surrogate escapes in Python) round-trips.
+        text = json.dumps({**manifest, "data": data, "checksums": checksums}, indent=2)
         with Folder(index_dir, follow=True) as top:
             top.unlink(tmp)  # left by a killed build whose process id was ours
             write_new(top, tmp, text.encode())  # fsynced
@@ -97,9 +98,12 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
 
 
 def _write_chunks(write: Callable[[bytes], None], chunks: list[Chunk], sentence_counts: list[int]) -> None:
-    """The passages as JSON lines, one write per line (a big corpus is never held as one string)."""
+    """The passages as JSON lines, one write per line (a big corpus is never held as one string).
+
+    ASCII JSON: a source name that is not UTF-8 (surrogate escapes) is stored as \\u escapes and read back the same.
+    """
     for chunk, sentences in zip(chunks, sentence_counts, strict=True):
-        write((json.dumps({**asdict(chunk), "sentences": sentences}, ensure_ascii=False) + "\n").encode())
+        write((json.dumps({**asdict(chunk), "sentences": sentences}) + "\n").encode())
 
 
 def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
@@ -110,11 +114,40 @@ def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
               errno.EACCES: ("permission denied", "make the folder writable or pick another with --index"),
               errno.ELOOP: (f"{name} is a symbolic link (never followed)", f"remove the link {name}")}
     causes[errno.EPERM] = causes[errno.EACCES]
+    causes[errno.ENOTDIR] = (
+        f"{exc.filename or index_dir} is a file, not a folder", "pick another folder with --index")
     if hasattr(errno, "EDQUOT"):
         causes[errno.EDQUOT] = ("the disk quota is used up", "free disk space")
     cause, advice = causes.get(exc.errno or 0, (exc.strerror or str(exc), "check the folder"))
     return IndexWriteError(f"cannot write the index in {index_dir}: {cause}; any index already there is unchanged: "
                            f"{advice}, then run `rag index` again")
+
+
+PROBE_BYTES = 1 << 20  # a build that cannot write this much would fail at the end anyway
+
+
+def check_writable(index_dir: Path) -> None:
+    """Make sure the index folder can be created and written, before minutes of embedding.
+
+    Writes and removes a small probe file (never through a symlink), so a path that is a file, a
+    read-only folder or a full disk is reported at once.
+
+    Raises:
+        IndexWriteError: naming the cause and what to do.
+    """
+    probe = f".write-probe.{uuid.uuid4().hex}.tmp"
+    try:
+        if index_dir.exists() and not index_dir.is_dir():
+            raise OSError(errno.ENOTDIR, "not a folder", str(index_dir))
+        index_dir.mkdir(parents=True, exist_ok=True)
+        with Folder(index_dir, follow=True) as folder:
+            try:
+                write_new(folder, probe, bytes(PROBE_BYTES))
+            finally:
+                with suppress(OSError):
+                    folder.unlink(probe)
+    except OSError as exc:
+        raise _write_error(index_dir, exc) from None
 
 
 @contextmanager

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from rag.api import GENERIC_ERROR
-from rag.assistant import MAX_HISTORY, Assistant
+from rag.assistant import Assistant
+from rag.serve.request import MAX_HISTORY
 from rag.ui import create_app, format_error
 from tests.conftest import free_port, serving
 
@@ -79,6 +80,19 @@ def raw_call(url: str, path: str, body: str) -> str:
 def test_ask_refuses_nan_and_odd_k_sent_as_raw_json(server: str, k: str, capfd: pytest.CaptureFixture[str]) -> None:
     out = raw_call(server, "gradio_api/call/ask", f'{{"data": ["Wer führte Regie?", {k}, null, null]}}')
     assert '"passages"' not in out and ("k must" in out.casefold() or "HTTP 4" in out)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_ask_with_only_a_question_takes_the_defaults(server: str, hashing_assistant: Assistant,
+                                                     capfd: pytest.CaptureFixture[str]) -> None:
+    """README says k, languages and history are optional: a raw call may leave them out (attack of issue 24)."""
+    for data in ('["Wer führte Regie?"]', '["Wer führte Regie?", 3]', '["Wer führte Regie?", 3, null]'):
+        out = raw_call(server, "gradio_api/call/ask", f'{{"data": {data}}}')
+        assert "event: complete" in out, out
+        answer = json.loads(out.split("data: ", 1)[1])[0]
+        assert answer == hashing_assistant.ask("Wer führte Regie?").to_dict()
+    out = raw_call(server, "gradio_api/call/ask", '{"data": []}')
+    assert "event: error" in out and "Missing field: question" in out
     assert "Traceback" not in capfd.readouterr().err
 
 

@@ -29,7 +29,7 @@ def rag_imports(module: str) -> set[str]:
     for node in ast.walk(tree):
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
             [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else [])
-        found |= {name.split(".")[1] for name in names if name.startswith("rag.")}
+        found |= {name[4:].replace(".", "/") for name in names if name.startswith("rag.")}
     return found
 
 

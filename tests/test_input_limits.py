@@ -12,18 +12,21 @@ from hypothesis import strategies as st
 
 import rag.assistant
 import rag.corpus
-from rag.assistant import MAX_QUESTION_CHARS, Assistant, clean_question
+import rag.ingest.tree
+import rag.serve.request
+from rag.assistant import Assistant
 from rag.cli import main
 from rag.config import Settings
 from rag.corpus import load_corpus
 from rag.errors import CorpusError, InvalidQuestionError
+from rag.serve.request import MAX_QUESTION_CHARS, clean_question
 
 LIMIT = 4096  # bytes: stands in for the real 50 MiB, so no test writes 50 MB
 
 
 @pytest.fixture
 def small_limit(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(rag.corpus, "MAX_FILE_BYTES", LIMIT)
+    monkeypatch.setattr(rag.ingest.tree, "MAX_FILE_BYTES", LIMIT)
     return LIMIT
 
 
@@ -104,7 +107,7 @@ def counting_characters(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     def search(*args: object, **kwargs: object) -> None:
         raise AssertionError("a refused question reached the search")
 
-    monkeypatch.setattr(rag.assistant, "unicodedata", SimpleNamespace(category=category))
+    monkeypatch.setattr(rag.serve.request, "unicodedata", SimpleNamespace(category=category))
     monkeypatch.setattr(rag.assistant.Retriever, "search", search)
     return examined
 

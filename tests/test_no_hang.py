@@ -17,8 +17,9 @@ import pytest
 
 import rag.corpus
 from rag.cli import main
-from rag.corpus import read_document, read_file
+from rag.corpus import Skipped, read_document
 from rag.index import build_index
+from rag.ingest.tree import Listing, read_source
 from tests.conftest import hashing_settings
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
@@ -50,23 +51,23 @@ def within_limit(work: Callable[[], Any], fifo: Path) -> Any:
 
 @pytest.fixture
 def swap_after_listing(monkeypatch: pytest.MonkeyPatch, corpus_dir: Path) -> Path:
-    """After discover() lists the corpus, its English review becomes a named pipe (the race)."""
+    """After the walk lists the corpus, its English review becomes a named pipe (the race)."""
     victim = corpus_dir / "soundtrack1_review_en.txt"
-    real_discover = rag.corpus.discover
+    real_walk = rag.corpus.walk
 
-    def discover(folder: Path, strict: bool = False) -> list[Path]:
-        found = real_discover(folder, strict)
+    def walk(folder: Path) -> Listing:
+        found = real_walk(folder)
         if victim.is_file() and not victim.is_symlink():
             victim.unlink()
             os.mkfifo(victim)
         return found
 
-    monkeypatch.setattr(rag.corpus, "discover", discover)
+    monkeypatch.setattr(rag.corpus, "walk", walk)
     return victim
 
 
-@pytest.mark.parametrize("read", [read_file, lambda p: read_document(p, p.parent)], ids=["read_file",
-                                                                                          "read_document"])
+@pytest.mark.parametrize("read", [lambda p: read_source(p.parent, p.name), lambda p: read_document(p.parent, p.name)],
+                         ids=["read_source", "read_document"])
 def test_reading_a_named_pipe_returns_at_once(tmp_path: Path, read: Callable[[Path], object]) -> None:
     fifo = tmp_path / "notes.txt"
     os.mkfifo(fifo)
@@ -75,7 +76,7 @@ def test_reading_a_named_pipe_returns_at_once(tmp_path: Path, read: Callable[[Pa
     except OSError as exc:
         assert "not a regular file" in str(exc)
     else:
-        assert result is None  # read_document: skipped with a warning
+        assert isinstance(result, Skipped) and "not a regular file" in result.reason  # read_document
 
 
 def test_index_skips_a_file_that_became_a_pipe(swap_after_listing: Path, corpus_dir: Path, tmp_path: Path,
@@ -100,15 +101,15 @@ def test_freshness_check_does_not_hang(corpus_dir: Path, tmp_path: Path, monkeyp
     index = tmp_path / "index"
     build_index(hashing_settings(corpus_dir, index))
     victim = corpus_dir / "soundtrack1_review_en.txt"
-    real_discover = rag.corpus.discover
+    real_walk = rag.corpus.walk
 
-    def discover(folder: Path, strict: bool = False) -> list[Path]:
-        found = real_discover(folder, strict)
+    def walk(folder: Path) -> Listing:
+        found = real_walk(folder)
         victim.unlink(missing_ok=True)
         os.mkfifo(victim)
         return found
 
-    monkeypatch.setattr(rag.corpus, "discover", discover)
+    monkeypatch.setattr(rag.corpus, "walk", walk)
     args = ["ask", "Wer führte Regie?", "--index", str(index), "--corpus", str(corpus_dir)]
     code = within_limit(lambda: main(args), victim)
     assert code == 2  # the review cannot be read any more: the index no longer matches the corpus

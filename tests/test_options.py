@@ -8,7 +8,8 @@ import pytest
 
 from rag import Assistant, InvalidQuestionError
 from rag.answer import NOTHING_FOUND
-from rag.assistant import MAX_HISTORY, ONLY_ELSEWHERE
+from rag.assistant import ONLY_ELSEWHERE
+from rag.serve.request import MAX_HISTORY
 
 QUESTIONS = ["Wer führte Regie?", "Who wrote the script?", "How's the cinematography?", "Wie gut ist der Schnitt?",
              "Who plays Seon-woo?", "Wie viele Folgen hat die Serie?", "How do I reverse a list in Python?",

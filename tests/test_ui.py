@@ -6,7 +6,8 @@ import gradio as gr
 import pytest
 
 from rag.answer import Answer, Passage
-from rag.assistant import MAX_QUESTION_CHARS, Assistant
+from rag.assistant import Assistant
+from rag.serve.request import MAX_QUESTION_CHARS
 from rag.ui import CONCURRENCY, NO_PASSAGE, create_app, format_reply, format_sources, respond
 
 # gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.
