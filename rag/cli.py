@@ -10,86 +10,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
+from rag.arguments import EXIT_USAGE, build_parser
 from rag.terminal import PrintableFormatter, exact_commands, json_safe, path_flags, printable, silence_stdout
 
 if TYPE_CHECKING:  # imported lazily at run time: `rag --help` stays fast
     from rag.answer import Answer
     from rag.config import Settings
-
-EXIT_USAGE = 2
-
-EPILOG = """examples:
-  rag index                                   build or update the index of the project's corpus/ folder
-  rag ask "Wer führte Regie?"                 answer with English and German citations
-  rag ask "Who plays Seon-woo?" --k 2 --json  JSON output (Answer.to_dict())
-  rag eval --split test                       retrieval quality on the eval set
-  rag bench --json                            speed, memory and quality, ours next to a LangChain baseline
-  rag bench --scale                           index size, memory, p95 and recall at 10k, 100k and 1M passages
-
-default folders: the corpus/ and index/ folders of the project (next to the rag package, whatever the
-current folder); settings can also come from RAG_CORPUS_DIR, RAG_INDEX_DIR, RAG_MODEL, RAG_K (see README)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, not usage + message
-        message = " ".join(message.split())  # argparse echoes user input, newlines included
-        print(f"rag: error: {printable(message)} (see `rag --help`)", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="rag", description="Bilingual (English/German) answers with citations about "
-                     "the K-drama “Soundtrack #1”.", epilog=EPILOG,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-
-    from rag.config import PROJECT_DIR  # the defaults are the project's folders, not the current folder's
-
-    corpus = f"default: RAG_CORPUS_DIR, else {PROJECT_DIR / 'corpus'}"
-    index = f"default: RAG_INDEX_DIR, else {PROJECT_DIR / 'index'}"
-    p = sub.add_parser("index", help="build or update the index (only new or changed files are embedded)")
-    p.add_argument("--corpus", type=Path, help=f"folder of .txt/.md documents ({corpus})")
-    p.add_argument("--index", type=Path, help=f"index folder ({index})")
-    p.add_argument("--model", help="embedding model: use-multilingual, minilm, hashing, a+b, "
-                   "or a sentence-transformers name/path")
-    p.add_argument("--force", action="store_true", help="re-embed everything")
-    p.add_argument("--strict", action="store_true",
-                   help="fail on unusable corpus files (and files that are not .txt/.md) instead of skipping them")
-    p.add_argument("--json", action="store_true", help="print what the build did as JSON (skipped files included)")
-
-    p = sub.add_parser("ask", help="answer a question with cited passages")
-    p.add_argument("question", help="the question, in English or German")
-    p.add_argument("--index", type=Path, help=f"index folder ({index})")
-    p.add_argument("--corpus", type=Path, help=f"corpus the index is checked against ({corpus}); an index "
-                   "other than the default one is checked only against a corpus given here or in RAG_CORPUS_DIR")
-    p.add_argument("--k", type=int, help="passages per language (1-50; default: RAG_K, else 3)")
-    p.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
-
-    p = sub.add_parser("eval", help="measure hit@1, hit@3, MRR and abstention on the eval set")
-    p.add_argument("--index", type=Path, help=f"index folder ({index}); another one is checked against a corpus "
-                   "only if RAG_CORPUS_DIR names it")
-    p.add_argument("--set", type=Path, help="eval set, JSON lines (default: eval/qa.jsonl)")
-    p.add_argument("--turns", type=Path, help="two-turn conversations, JSON lines with history "
-                   "(default: eval/conversations.jsonl, unless --set is given)")
-    p.add_argument("--split", help="only this split (tune or test)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-
-    p = sub.add_parser("bench", help="measure build, cold start, latency, throughput, memory and hit@3")
-    p.add_argument("--index", type=Path, help="measure asks on this index (default: a fresh one of the corpus)")
-    p.add_argument("--corpus", type=Path, help=f"corpus folder ({corpus})")
-    p.add_argument("--files", type=int, default=1000, help="synthetic files for the update figure (0: skip)")
-    p.add_argument("--set", type=Path, help="eval set for latency and hit@3 (default: eval/qa.jsonl)")
-    p.add_argument("--no-baseline", action="store_true",
-                   help="skip the LangChain baselines (FAISS store, BM25+FAISS ensemble)")
-    p.add_argument("--full-build", type=int, default=100_000, metavar="N",
-                   help="with --scale: measure the memory of a whole build of N synthetic passages (0: skip)")
-    p.add_argument("--scale", nargs="?", const="10000,100000,1000000", metavar="SIZES",
-                   help="instead: index size, memory, p95 and recall at these corpus sizes (comma-separated)")
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    return parser
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 user error, 1 when the reader of stdout went away)."""
@@ -201,6 +129,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.split:
         items, turns = ([i for i in part if i.split == args.split] for part in (items, turns))
     settings = _settings(args)
+    if args.no_adapter:
+        settings = settings.with_(adapter=0)
     assistant = Assistant.load(settings=settings, check_stale=_check_stale(args, settings))
     report = evaluate(ask, items, progress=True)
     if turns:  # second turns of conversations, by split and kind (follow-up, or a switch of topic)
@@ -212,6 +142,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         print(format_report({k: v for k, v in report.items() if k != "settings"}))
     return 0
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    from rag.assistant import Assistant
+    from rag.evaluation import DEFAULT_SET, load_set
+    from rag.search.adapter import remove_adapter
+    from rag.search.teach import teach
+
+    settings = _settings(args)
+    if args.reset:
+        removed = remove_adapter(settings.index_dir)
+        print(printable(f"{'removed the adapter of' if removed else 'no adapter in'} {settings.index_dir}: "
+                        "questions use their plain vectors"))
+        return 0
+    items = load_set(DEFAULT_SET)
+    train_items = [i for i in items if i.split == "tune"] if args.source == "tune" else load_set(Path(args.source))
+    test_items = [i for i in items if i.split == "test"]
+    assistant = Assistant.load(settings=settings.with_(adapter=0), check_stale=False)
+    lesson = teach(assistant.retriever, train_items, test_items, settings.index_dir, install=not args.dry_run)
+    if args.json:
+        print(json.dumps({**asdict(lesson)}, indent=2))
+        return 0
+    print(f"learned from {lesson.questions} questions ({lesson.pairs} question→language pairs)")
+    for part, pair in lesson.figures.items():
+        print(f"  {part:<16} " + "  ".join(
+            f"{d} {pair['identity'][d]['hit@3']:.3f}→{pair['adapter'][d]['hit@3']:.3f}" for d in pair["identity"]))
+    print(printable(lesson.reason) + ("" if lesson.installed or args.dry_run else "; nothing changed"))
+    return 0 if lesson.installed or args.dry_run else EXIT_USAGE
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -241,7 +199,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "bench": cmd_bench}
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "learn": cmd_learn, "bench": cmd_bench}
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
     "language_margin": (0, math.inf, True, False, "a distance between scores"),
     "unknown_word_penalty": (0, math.inf, True, False, "subtracted from the evidence"),
     "known_word_similarity": (-1, 2, True, True, "a cosine; above 1 every word counts as unknown"),
+    "adapter": (0, 1, True, True, "1 uses the index's learned query adapter, 0 ignores it"),
 }
 
 
@@ -94,6 +95,7 @@ class Settings:
     # about something the sources never mention ("Hund", "tall"): the question needs more evidence.
     unknown_word_penalty: float = 0.05
     known_word_similarity: float = 0.895
+    adapter: int = 1  # 1: the index's learned query adapter (rag learn) moves the question's vector; 0: ignore it
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -17,11 +17,13 @@ from rag.chunking import chunk_documents
 from rag.config import Settings
 from rag.corpus import Skipped, content_hash, discover, read_checked, read_corpus, report_skipped
 from rag.embedding import Embedder, Kind, load_embedder
-from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError
+from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError, RagError
 from rag.fingerprint import pipeline_fingerprint
 from rag.names import NameNormalizer
+from rag.search.adapter import install_shipped
 from rag.store import (
     FORMAT_VERSION,
+    MANIFEST,
     Index,
     build_lock,
     check_writable,
@@ -148,10 +150,14 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         **search_plan(len(chunks)),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    first_build = not (settings.index_dir / MANIFEST).exists()
     with build_lock(settings.index_dir):
         sentence_counts = [len(split_sentences(c.text)) for c in chunks]  # the rows of sentences.faiss, in order
         write_index_files(settings.index_dir, manifest, chunks, sentence_counts, chunk_vectors, sentence_vectors,
                           vocabulary, vocab_vectors, everyday, vectors[w:])
+        if first_build:  # a new index of the project's corpus gets the adapter trained for it (rag/adapters/)
+            with suppress(OSError, RagError):
+                install_shipped(settings.index_dir, settings.model, files)
     return BuildReport(len(chunks), languages, len(todo), len(keys) - len(todo),
                        time.perf_counter() - t0, False, corpus.skipped, corpus.others)
 

@@ -12,11 +12,12 @@ from rag.config import Settings
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexStaleError, RagError
 from rag.retrieve import Retriever
+from rag.search.adapter import ADAPTER, load_adapter
 from rag.store import MANIFEST, Index, load_index
 
 log = logging.getLogger("rag")
 
-Stamp = tuple[int, int, int]
+Stamp = tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,17 @@ class Serving:
 
 
 def manifest_stamp(index_dir: Path) -> Stamp | None:
-    """A cheap fingerprint of manifest.json: a rebuild replaces the file (new inode, size or time)."""
+    """A cheap fingerprint of manifest.json and the adapter: a rebuild or `rag learn` replaces a file."""
     try:
         st = os.stat(index_dir / MANIFEST)
     except OSError:
         return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
+    try:
+        learned = os.stat(index_dir / ADAPTER)
+        adapter = (learned.st_ino, learned.st_size, learned.st_mtime_ns)
+    except OSError:
+        adapter = (0, 0, 0)
+    return st.st_ino, st.st_size, st.st_mtime_ns, *adapter
 
 
 def make_retriever(index: Index, embedder: Embedder, settings: Settings) -> Retriever:
@@ -44,7 +50,9 @@ def make_retriever(index: Index, embedder: Embedder, settings: Settings) -> Retr
             f"index in {index.path} holds {index.vectors.shape[1]}-dimensional vectors (model "
             f"{index.manifest['model']!r}), but the model loaded gives {embedder.dim}: it was built with "
             f"another model; rebuild it with `rag index --force`")
-    return Retriever(index, embedder, settings.for_model(index.manifest["model"]))
+    settings = settings.for_model(index.manifest["model"])
+    adapter = load_adapter(index.path, index.manifest["model"], index.vectors.shape[1]) if settings.adapter else None
+    return Retriever(index, embedder, settings, adapter)
 
 
 class LiveIndex:
@@ -91,8 +99,8 @@ class LiveIndex:
         """The rebuilt index, ready to answer; the current one when it cannot be loaded."""
         try:
             index = load_index(serving.index.path)
-            if index.manifest["data"] == serving.index.manifest["data"]:
-                return Serving(serving.index, serving.retriever, stamp)  # manifest rewritten, same data
+            if index.manifest["data"] == serving.index.manifest["data"] and stamp[3:] == (serving.stamp or ())[3:]:
+                return Serving(serving.index, serving.retriever, stamp)  # manifest rewritten, same data and adapter
             embedder = self.embedder
             if index.manifest["model"] != serving.index.manifest["model"]:
                 embedder = load_embedder(index.manifest["model"])

@@ -58,9 +58,9 @@ def test_the_runtime_package_does_not_import_the_benchmarks() -> None:
 
 def test_no_module_is_over_250_lines() -> None:
     for folder in ("rag", "benchmarks"):
-        for path in sorted((PROJECT_DIR / folder).glob("*.py")):
+        for path in sorted((PROJECT_DIR / folder).rglob("*.py")):  # the stage folders (rag/search, …) too
             lines = len(path.read_text(encoding="utf-8").splitlines())
-            assert lines <= 250, f"{folder}/{path.name} has {lines} lines: split it by stage"
+            assert lines <= 250, f"{path.relative_to(PROJECT_DIR)} has {lines} lines: split it by stage"
 
 
 def test_no_import_cycle_between_runtime_modules() -> None:

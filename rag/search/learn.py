@@ -1,0 +1,168 @@
+"""Learn: train the query adapter from labelled questions, deterministically, and measure it against identity.
+
+A pair is (question vector, target language, the passages of that language that hold a gold string).
+The loss is a softmax over the target language's passages (temperature TEMPERATURE) with every positive
+counted, plus LAMBDA‖W‖²; W starts at zero and takes STEPS full-batch Adam steps (lr LR) on one thread with
+a fixed seed, so the same pairs give the same bytes. A passage's dense score is the best of its own vector
+and its sentences' (as rag.dense scores it, sentence_weight 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rag.search.adapter import Adapter
+
+STEPS, LR, TEMPERATURE, LAMBDA, SEED = 300, 1e-3, 0.05, 0.003, 0
+FOLDS = 5
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One training or evaluation example: a question's vector and the rows (in its language) that answer it."""
+
+    group: str  # the eval item: both languages of one question stay in one cross-validation fold
+    direction: str  # "en->de": question language → passage language
+    vector: np.ndarray  # the question's embedding (unit length, as the retriever embeds it)
+    target: str  # passage language
+    positives: tuple[int, ...]  # rows within the target language's passages
+
+
+@dataclass(frozen=True)
+class Passages:
+    """One language's passage vectors and, padded per passage, its sentence vectors."""
+
+    vectors: np.ndarray  # (m, d)
+    sentences: np.ndarray  # (m, L, d), zero rows where a passage has fewer than L sentences
+    mask: np.ndarray  # (m, L) bool: which sentence slots are real
+
+    def scores(self, queries: np.ndarray) -> np.ndarray:
+        """(n, m) dense scores: each passage's best of its own vector and its sentences'."""
+        own = queries @ self.vectors.T
+        sent = np.einsum("nd,mld->nml", queries, self.sentences)
+        sent = np.where(self.mask[None], sent, -np.inf).max(axis=2, initial=-np.inf)
+        return np.maximum(own, sent)
+
+
+def make_passages(vectors: np.ndarray, sentence_vectors: np.ndarray, owner: np.ndarray, lo: int, hi: int
+                  ) -> Passages:
+    """Passages [lo, hi) of an index with their sentences, padded to the longest passage's count."""
+    rows = [np.flatnonzero(owner == row) for row in range(lo, hi)]
+    width = max([len(r) for r in rows] + [1])
+    dim = vectors.shape[1]
+    sentences = np.zeros((hi - lo, width, dim), dtype=np.float32)
+    mask = np.zeros((hi - lo, width), dtype=bool)
+    for i, r in enumerate(rows):
+        sentences[i, : len(r)] = sentence_vectors[r]
+        mask[i, : len(r)] = True
+    return Passages(np.ascontiguousarray(vectors[lo:hi], dtype=np.float32), sentences, mask)
+
+
+def train(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, steps: int = STEPS,
+          weight_decay: float = LAMBDA) -> Adapter:
+    """Fit W on pairs (deterministic: one thread, fixed seed, zero start).
+
+    Args:
+        pairs: the training pairs.
+        passages: language → its passages.
+        model: the model the vectors came from (stored with W).
+        steps: full-batch Adam steps.
+        weight_decay: λ of λ‖W‖².
+
+    Returns:
+        The trained adapter.
+    """
+    import torch
+
+    torch.manual_seed(SEED)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the same sums in the same order: byte-identical on every run
+    try:
+        dim = len(pairs[0].vector)
+        weights = torch.zeros(dim, dim, dtype=torch.float32, requires_grad=True)
+        optimizer = torch.optim.Adam([weights], lr=LR)
+        batches = _batches(pairs, passages, torch)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = weight_decay * (weights**2).sum()
+            for queries, own, sent, mask, positive in batches:
+                moved = queries + queries @ weights.T
+                moved = moved / moved.norm(dim=1, keepdim=True)
+                scores = torch.maximum(moved @ own.T,
+                                       torch.einsum("nd,mld->nml", moved, sent).masked_fill(~mask, -1e9).amax(2))
+                logits = scores / TEMPERATURE
+                everything = torch.logsumexp(logits, dim=1)
+                answers = torch.logsumexp(logits.masked_fill(~positive, -1e9), dim=1)
+                loss = loss + (everything - answers).sum() / len(pairs)
+            loss.backward()
+            optimizer.step()
+    finally:
+        torch.set_num_threads(threads)
+    return Adapter(model, weights.detach().numpy().astype(np.float32))
+
+
+def _batches(pairs: Sequence[Pair], passages: dict[str, Passages], torch: Any) -> list[tuple[Any, ...]]:
+    """Per target language: questions, passage and sentence vectors, masks, and each question's positives."""
+    out = []
+    for lang in sorted({p.target for p in pairs}):
+        mine = [p for p in pairs if p.target == lang]
+        table = passages[lang]
+        positive = np.zeros((len(mine), len(table.vectors)), dtype=bool)
+        for i, p in enumerate(mine):
+            positive[i, list(p.positives)] = True
+        arrays = (np.stack([p.vector for p in mine]), table.vectors, table.sentences, table.mask, positive)
+        out.append(tuple(torch.from_numpy(np.ascontiguousarray(a)).to(torch.bool if a.dtype == bool else torch.float32)
+                         for a in arrays))
+    return out
+
+
+def ranks(adapter: Adapter, pairs: Sequence[Pair], passages: dict[str, Passages]) -> list[int]:
+    """The 1-based rank of each pair's first positive passage under dense scoring with adapter."""
+    out = []
+    for p in pairs:
+        scores = passages[p.target].scores(adapter.apply(p.vector)[None])[0]
+        best = max(scores[list(p.positives)])
+        out.append(int((scores > best).sum()) + 1)
+    return out
+
+
+def figures(adapter: Adapter, pairs: Sequence[Pair], passages: dict[str, Passages]) -> dict[str, dict[str, float]]:
+    """hit@1 and hit@3 per direction and their mean over directions, dense scoring with adapter."""
+    return _figures_from(ranks(adapter, pairs, passages), pairs)
+
+
+def cross_validate(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, folds: int = FOLDS,
+                   steps: int = STEPS) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Grouped k-fold: identity's and the adapter's figures on held-out questions (all folds pooled)."""
+    groups = sorted({p.group for p in pairs})
+    folds = min(folds, len(groups))  # few questions (a handful of votes): leave one question out at a time
+    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    held: list[Pair] = []
+    adapted: list[int] = []
+    for fold in range(folds):
+        train_part = [p for p in pairs if fold_of[p.group] != fold]
+        test_part = [p for p in pairs if fold_of[p.group] == fold]
+        if not train_part or not test_part:
+            continue
+        adapted += ranks(train(train_part, passages, model, steps), test_part, passages)
+        held += test_part
+    return figures(Adapter(model), held, passages), _figures_from(adapted, held)
+
+
+def _figures_from(found: list[int], pairs: Sequence[Pair]) -> dict[str, dict[str, float]]:
+    """hit@1 and hit@3 per direction from each pair's rank, and their mean over directions."""
+    out: dict[str, dict[str, float]] = {}
+    for direction in sorted({p.direction for p in pairs}):
+        mine = [r for r, p in zip(found, pairs, strict=True) if p.direction == direction]
+        out[direction] = {"n": len(mine), "hit@1": _rate(r == 1 for r in mine), "hit@3": _rate(r <= 3 for r in mine)}
+    out["mean"] = {key: round(float(np.mean([v[key] for k, v in out.items()])), 4) for key in ("hit@1", "hit@3")}
+    return out
+
+
+def _rate(outcomes: object) -> float:
+    values = list(outcomes)  # type: ignore[call-overload]
+    return round(sum(values) / len(values), 4) if values else 0.0
