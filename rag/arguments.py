@@ -70,9 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("learn", help="train the query adapter from labelled questions (default: the eval tune split)")
     p.add_argument("--index", type=Path, help=f"index folder ({index})")
-    p.add_argument("--from", dest="source", default="tune", metavar="tune|FILE",
-                   help="what to learn from: the eval set's tune split (default), or a JSON-lines file of "
-                        "labelled questions in the eval set's format")
+    p.add_argument("--from", dest="sources", nargs="+", default=["tune"], metavar="tune|votes|FILE",
+                   help="what to learn from, one or more: the eval set's tune split (default), the readers' votes "
+                        "of the page (votes.jsonl in the index folder), or a JSON-lines file of labelled questions "
+                        "in the eval set's format")
     p.add_argument("--reset", action="store_true", help="remove the adapter (back to the plain question vector)")
     p.add_argument("--dry-run", action="store_true", help="measure only; install nothing")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")

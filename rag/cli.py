@@ -9,7 +9,6 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.arguments import EXIT_USAGE, build_parser
@@ -145,24 +144,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_learn(args: argparse.Namespace) -> int:
-    from rag.assistant import Assistant
-    from rag.evaluation import DEFAULT_SET, load_set
-    from rag.search.adapter import remove_adapter
-    from rag.search.teach import teach
+    from rag.serve.learning import learn, reset
 
     settings = _settings(args)
     if args.reset:
-        removed = remove_adapter(settings.index_dir)
-        print(printable(f"{'removed the adapter of' if removed else 'no adapter in'} {settings.index_dir}: "
-                        "questions use their plain vectors"))
+        print(printable(reset(settings.index_dir)))
         return 0
-    items = load_set(DEFAULT_SET)
-    train_items = [i for i in items if i.split == "tune"] if args.source == "tune" else load_set(Path(args.source))
-    test_items = [i for i in items if i.split == "test"]
-    assistant = Assistant.load(settings=settings.with_(adapter=0), check_stale=False)
-    lesson = teach(assistant.retriever, train_items, test_items, settings.index_dir, install=not args.dry_run)
+    lesson = learn(settings, args.sources, install=not args.dry_run)
     if args.json:
-        print(json.dumps({**asdict(lesson)}, indent=2))
+        print(json.dumps(asdict(lesson), indent=2))
         return 0
     print(f"learned from {lesson.questions} questions ({lesson.pairs} question→language pairs)")
     for part, pair in lesson.figures.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -9,6 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 # Tests never write into the repo: Hypothesis keeps its files in the temp folder, with no example
@@ -86,6 +88,15 @@ def hashing_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def hashing_assistant(hashing_index: Settings) -> Assistant:
     return Assistant.load(settings=hashing_index)
+
+
+def load_app() -> ModuleType:
+    """app.py, imported as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("app", PROJECT_DIR / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def free_port() -> int:

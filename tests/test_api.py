@@ -16,7 +16,8 @@ import pytest
 from rag.api import GENERIC_ERROR
 from rag.assistant import Assistant
 from rag.serve.request import MAX_HISTORY
-from rag.ui import create_app, format_error
+from rag.serve.sources import format_error
+from rag.ui import create_app
 from tests.conftest import free_port, serving
 
 # gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.

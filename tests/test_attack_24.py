@@ -8,13 +8,11 @@ missing fields (tests/test_api.py); 6 and 7 `app.py --port` out of range or in u
 from __future__ import annotations
 
 import errno
-import importlib.util
 import json
 import logging
 import os
 import socket
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -25,12 +23,11 @@ from rag.answer import compose
 from rag.assistant import Assistant
 from rag.chunking import Chunk
 from rag.cli import main
-from rag.config import PROJECT_DIR
 from rag.errors import ConfigError, IndexWriteError
 from rag.index import build_index
 from rag.ingest.tree import MAX_DEPTH, read_source, walk
 from rag.retrieve import Hit
-from tests.conftest import hashing_settings
+from tests.conftest import hashing_settings, load_app
 
 TEXT = ("The series Soundtrack #1 was directed by Kim Hee-won. It has four episodes of about forty minutes. "
         "Han So-hee plays Eun-soo, a lyricist, and Park Hyung-sik plays Seon-woo, a photographer.\n")
@@ -208,12 +205,6 @@ def test_an_unreadable_file_is_named_on_every_build(tmp_path: Path, monkeypatch:
 # --- 6, 7: app.py's port ----------------------------------------------------------------------------
 
 
-def load_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("app", PROJECT_DIR / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("port", ["99999", "0", "-1", "http"])
@@ -294,7 +285,7 @@ def test_the_page_and_api_show_a_raw_byte_name_escaped(tmp_path: Path, hashing_e
 
     from rag.api import make_ask
     from rag.config import Settings
-    from rag.ui import format_reply, format_sources
+    from rag.serve.sources import format_reply, format_sources
 
     settings = Settings.from_env(corpus_dir=corpus_with(tmp_path, b"bad\xffname.txt"), index_dir=tmp_path / "index")
     build_index(settings)

@@ -3,11 +3,9 @@ API, and nothing executes code stored in data."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import socket
 from collections.abc import Iterator
-from types import ModuleType
 from typing import Any
 
 import gradio as gr
@@ -18,17 +16,11 @@ import rag.assistant
 import rag.ui
 from rag.assistant import Assistant
 from rag.config import PROJECT_DIR
-from tests.conftest import serving
+from tests.conftest import load_app, serving
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
 
 
-def load_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("app", PROJECT_DIR / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 

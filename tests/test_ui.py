@@ -8,7 +8,8 @@ import pytest
 from rag.answer import Answer, Passage
 from rag.assistant import Assistant
 from rag.serve.request import MAX_QUESTION_CHARS
-from rag.ui import CONCURRENCY, NO_PASSAGE, create_app, format_reply, format_sources, respond
+from rag.serve.sources import NO_PASSAGE, format_reply, format_sources
+from rag.ui import CONCURRENCY, create_app, respond
 
 # gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")

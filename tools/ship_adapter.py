@@ -20,7 +20,7 @@ from rag.config import DEFAULT_MODEL, Settings
 from rag.evaluation import DEFAULT_SET, load_set
 from rag.index import build_index
 from rag.search.adapter import ADAPTER, SHIPPED, load_adapter
-from rag.search.teach import teach
+from rag.search.teach import pairs_from, teach
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         build_index(settings, progress=True)
         (settings.index_dir / ADAPTER).unlink(missing_ok=True)  # the shipped one, if any: train afresh
         assistant = Assistant.load(settings=settings, check_stale=False)
-        lesson = teach(assistant.retriever, [i for i in items if i.split == "tune"],
-                       [i for i in items if i.split == "test"], settings.index_dir)
+        retriever = assistant.retriever
+        lesson = teach(retriever, pairs_from([i for i in items if i.split == "tune"], retriever),
+                       pairs_from([i for i in items if i.split == "test"], retriever), settings.index_dir,
+                       info={"votes": 0, "sources": ["tune"]})
         if not lesson.installed:
             print(f"not written: {lesson.reason}", file=sys.stderr)
             return 1

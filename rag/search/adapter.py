@@ -24,6 +24,7 @@ from rag.errors import IndexCorruptError, IndexStaleError
 from rag.files import Folder, read_bytes, write_new
 
 ADAPTER = "adapter.json"
+PREVIOUS = "adapter.previous.json"  # the adapter before the last "Learn from votes" (its undo)
 FORMAT = 1
 MAX_BYTES = 64 * 1024 * 1024  # a 1,024-dimensional W is 5.6 MB of base64
 
@@ -98,8 +99,10 @@ def dense_side(scorer: PassageScorer, adapter: Adapter, vector: np.ndarray) -> D
     return Dense(vector, adapted, plain, None if moved is None or plain is None else match_moments(moved, plain))
 
 
-def save_adapter(index_dir: Path, adapter: Adapter) -> None:
+def save_adapter(index_dir: Path, adapter: Adapter, name: str = ADAPTER) -> None:
     """Write the adapter into the index folder, replacing any earlier one in one atomic rename.
+
+    name: the file (PREVIOUS keeps the one before the page's last "Learn", for its undo).
 
     Raises:
         OSError: the folder cannot be written (the old adapter, if any, stays).
@@ -110,11 +113,11 @@ def save_adapter(index_dir: Path, adapter: Adapter) -> None:
     body = {"format": FORMAT, "model": adapter.model, "dim": int(adapter.weights.shape[0]),
             "sha256": hashlib.sha256(raw).hexdigest(), "info": adapter.info,
             "weights": base64.b64encode(raw).decode("ascii")}
-    tmp = f".{ADAPTER}.{os.getpid()}.tmp"
+    tmp = f".{name}.{os.getpid()}.tmp"
     with Folder(index_dir, follow=True) as folder:
         folder.unlink(tmp)
         write_new(folder, tmp, json.dumps(body, indent=1, sort_keys=True).encode())
-        folder.replace(tmp, ADAPTER)
+        folder.replace(tmp, name)
         folder.sync()
 
 
@@ -142,17 +145,17 @@ def install_shipped(index_dir: Path, model: str, files: dict[str, str]) -> bool:
     return True
 
 
-def remove_adapter(index_dir: Path) -> bool:
+def remove_adapter(index_dir: Path, name: str = ADAPTER) -> bool:
     """Remove the index's adapter (back to identity); whether there was one."""
-    path = index_dir / ADAPTER
+    path = index_dir / name
     existed = path.is_symlink() or path.exists()  # a link is removed, never followed
     with Folder(index_dir, follow=True) as folder:
-        folder.unlink(ADAPTER)
+        folder.unlink(name)
         folder.sync()
     return existed
 
 
-def load_adapter(index_dir: Path, model: str, dim: int) -> Adapter:
+def load_adapter(index_dir: Path, model: str, dim: int, name: str = ADAPTER) -> Adapter:
     """The index's adapter, or identity when it has none.
 
     Args:
@@ -166,13 +169,13 @@ def load_adapter(index_dir: Path, model: str, dim: int) -> Adapter:
     """
     try:
         with Folder(index_dir, follow=True) as folder:
-            data = read_bytes(folder, ADAPTER, None, MAX_BYTES)
+            data = read_bytes(folder, name, None, MAX_BYTES)
     except FileNotFoundError:
         return Adapter(model)
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             return Adapter(model)
-        raise IndexCorruptError(f"{index_dir / ADAPTER} cannot be read ({exc.strerror or exc}): "
+        raise IndexCorruptError(f"{index_dir / name} cannot be read ({exc.strerror or exc}): "
                                 "retrain it with `rag learn`, or remove it with `rag learn --reset`") from None
     return _parse(data, index_dir, model, dim)
 

@@ -18,6 +18,7 @@ import numpy as np
 from rag.search.adapter import Adapter
 
 STEPS, LR, TEMPERATURE, LAMBDA, SEED = 300, 1e-3, 0.05, 0.003, 0
+HARD = 2.0  # a passage voted 👎 counts as this many negatives
 FOLDS = 5
 
 
@@ -30,6 +31,7 @@ class Pair:
     vector: np.ndarray  # the question's embedding (unit length, as the retriever embeds it)
     target: str  # passage language
     positives: tuple[int, ...]  # rows within the target language's passages
+    negatives: tuple[int, ...] = ()  # rows a reader marked wrong (👎): weighed HARD times in the softmax
 
 
 @dataclass(frozen=True)
@@ -89,13 +91,13 @@ def train(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, step
         for _ in range(steps):
             optimizer.zero_grad()
             loss = weight_decay * (weights**2).sum()
-            for queries, own, sent, mask, positive in batches:
+            for queries, own, sent, mask, positive, hard in batches:
                 moved = queries + queries @ weights.T
                 moved = moved / moved.norm(dim=1, keepdim=True)
                 scores = torch.maximum(moved @ own.T,
                                        torch.einsum("nd,mld->nml", moved, sent).masked_fill(~mask, -1e9).amax(2))
                 logits = scores / TEMPERATURE
-                everything = torch.logsumexp(logits, dim=1)
+                everything = torch.logsumexp(logits + hard, dim=1)
                 answers = torch.logsumexp(logits.masked_fill(~positive, -1e9), dim=1)
                 loss = loss + (everything - answers).sum() / len(pairs)
             loss.backward()
@@ -112,9 +114,11 @@ def _batches(pairs: Sequence[Pair], passages: dict[str, Passages], torch: Any) -
         mine = [p for p in pairs if p.target == lang]
         table = passages[lang]
         positive = np.zeros((len(mine), len(table.vectors)), dtype=bool)
+        hard = np.zeros((len(mine), len(table.vectors)), dtype=np.float32)  # log-weights of the 👎 passages
         for i, p in enumerate(mine):
             positive[i, list(p.positives)] = True
-        arrays = (np.stack([p.vector for p in mine]), table.vectors, table.sentences, table.mask, positive)
+            hard[i, list(p.negatives)] = np.log(HARD)
+        arrays = (np.stack([p.vector for p in mine]), table.vectors, table.sentences, table.mask, positive, hard)
         out.append(tuple(torch.from_numpy(np.ascontiguousarray(a)).to(torch.bool if a.dtype == bool else torch.float32)
                          for a in arrays))
     return out

@@ -15,6 +15,7 @@ from rag.evaluation import LANGS, Item
 from rag.retrieve import Retriever
 from rag.search.adapter import Adapter, save_adapter
 from rag.search.learn import Pair, Passages, cross_validate, figures, make_passages, train
+from rag.serve.votes import Vote
 
 
 @dataclass(frozen=True)
@@ -60,43 +61,65 @@ def pairs_from(items: list[Item], retriever: Retriever) -> list[Pair]:
     return out
 
 
-def teach(retriever: Retriever, train_items: list[Item], test_items: list[Item], index_dir: Path,
-          install: bool = True) -> Lesson:
-    """Train an adapter on train_items, report it against identity, and install it if it helps.
+def pairs_from_votes(votes: list[Vote], retriever: Retriever) -> list[Pair]:
+    """A pair per (question, passage language) with at least one 👍; its 👎 passages are hard negatives.
+
+    Votes on passages the index no longer holds (the text moved in a rebuild) are passed over.
+    """
+    chunks, rows = retriever.index.chunks, {}
+    for lang, (lo, hi) in retriever.ranges.items():
+        rows.update({(c.source, c.start, c.end): (lang, i - lo) for i, c in enumerate(chunks[lo:hi], start=lo)})
+    marked: dict[tuple[str, str, str], tuple[set[int], set[int]]] = {}
+    for vote in votes:
+        found = rows.get((vote.source, vote.start, vote.end))
+        if found is not None:
+            up, down = marked.setdefault((vote.question, vote.lang, found[0]), (set(), set()))
+            (up if vote.up else down).add(found[1])
+    wanted = [(key, up, down - up) for key, (up, down) in marked.items() if up]
+    questions = sorted({key[0] for key, _, _ in wanted})
+    vectors = dict(zip(questions, retriever.question_vectors(questions), strict=True)) if questions else {}
+    return [Pair(question, f"{lang}->{target}", vectors[question], target, tuple(sorted(up)), tuple(sorted(down)))
+            for (question, lang, target), up, down in wanted]
+
+
+def teach(retriever: Retriever, pairs: list[Pair], test: list[Pair], index_dir: Path, install: bool = True,
+          info: dict[str, Any] | None = None) -> Lesson:
+    """Train an adapter on pairs, report it against identity, and install it if it helps.
 
     Args:
         retriever: the index's retriever (without an adapter: the pairs hold plain question vectors).
-        train_items: the questions to learn from (the tune split, or a file of labelled questions).
-        test_items: questions never trained on, measured for the report.
+        pairs: what to learn from (pairs_from the tune split or a file, pairs_from_votes).
+        test: pairs never trained on, measured for the report.
         index_dir: where to install it.
         install: False only measures.
+        info: stored with the adapter besides its figures (e.g. how many votes it learned from).
 
     Returns:
         The Lesson.
     """
     model = retriever.index.manifest["model"]
     passages = passages_of(retriever)
-    pairs = pairs_from(train_items, retriever)
-    if len({p.group for p in pairs}) < 2:
-        return Lesson(len(pairs), len(train_items), reason="not installed: at least two labelled questions whose "
-                      "gold a passage holds are needed (one cannot be checked on a held-out question)")
+    questions = len({p.group for p in pairs})
+    if questions < 2:
+        return Lesson(len(pairs), questions, reason="not installed: at least two labelled questions whose "
+                      "answer a passage holds are needed (one cannot be checked on a held-out question)")
     identity = Adapter(model)
     adapter = train(pairs, passages, model)
     cv_identity, cv_adapter = cross_validate(pairs, passages, model)
     report = {"train": {"identity": figures(identity, pairs, passages), "adapter": figures(adapter, pairs, passages)},
               "cross-validated": {"identity": cv_identity, "adapter": cv_adapter}}
-    test = pairs_from(test_items, retriever)
     if test:
         report["test"] = {"identity": figures(identity, test, passages), "adapter": figures(adapter, test, passages)}
     gain = cv_adapter["mean"]["hit@3"] - cv_identity["mean"]["hit@3"]
     if gain < 0:
-        return Lesson(len(pairs), len(train_items), report, False,
+        return Lesson(len(pairs), questions, report, False,
                       f"not installed: cross-validated mean hit@3 {cv_adapter['mean']['hit@3']:.3f} is below "
                       f"identity's {cv_identity['mean']['hit@3']:.3f}")
     if install:
-        info = {"pairs": len(pairs), "questions": len(train_items), "cross-validated": report["cross-validated"],
-                "files": retriever.index.manifest["files"]}  # the corpus it was trained on (a shipped one needs it)
-        save_adapter(index_dir, Adapter(model, adapter.weights, info))
-    return Lesson(len(pairs), len(train_items), report, install,
+        stored = {**(info or {}), "pairs": len(pairs), "questions": questions,
+                  "cross-validated": report["cross-validated"],
+                  "files": retriever.index.manifest["files"]}  # the corpus it was trained on (a shipped one needs it)
+        save_adapter(index_dir, Adapter(model, adapter.weights, stored))
+    return Lesson(len(pairs), questions, report, install,
                   f"{'installed' if install else 'would install'}: cross-validated mean hit@3 "
                   f"{cv_identity['mean']['hit@3']:.3f} → {cv_adapter['mean']['hit@3']:.3f}")
