@@ -17,6 +17,7 @@ from rag.index import build_index, check_fresh
 from rag.language import detect_among
 from rag.live import LiveIndex
 from rag.retrieve import Retriever
+from rag.search.adapter import Adapter
 from rag.serve.request import check_history, check_k, check_languages, clean_question
 from rag.store import Index, load_index, model_to_load
 
@@ -44,9 +45,10 @@ class Assistant:
     A rebuilt index (its manifest replaced) is loaded and switched to between questions (rag.live).
     """
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings, live: bool = True) -> None:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, live: bool = True,
+                 adapter: Adapter | None = None) -> None:
         self.settings = settings
-        self._live = LiveIndex(index, embedder, settings, live)
+        self._live = LiveIndex(index, embedder, settings, live, adapter)  # adapter: else the index's own
 
     @property
     def index(self) -> Index:

@@ -12,7 +12,7 @@ from rag.config import Settings
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexStaleError, RagError
 from rag.retrieve import Retriever
-from rag.search.adapter import ADAPTER, load_adapter
+from rag.search.adapter import ADAPTER, Adapter, load_adapter
 from rag.store import MANIFEST, Index, load_index
 
 log = logging.getLogger("rag")
@@ -43,15 +43,17 @@ def manifest_stamp(index_dir: Path) -> Stamp | None:
     return st.st_ino, st.st_size, st.st_mtime_ns, *adapter
 
 
-def make_retriever(index: Index, embedder: Embedder, settings: Settings) -> Retriever:
-    """A retriever for index; raises IndexStaleError when the embedder gives vectors of another size."""
+def make_retriever(index: Index, embedder: Embedder, settings: Settings, adapter: Adapter | None = None) -> Retriever:
+    """A retriever for index with its adapter (or the one given); IndexStaleError when the embedder gives vectors of
+    another size."""
     if embedder.dim and embedder.dim != index.vectors.shape[1]:  # else every question fails in numpy
         raise IndexStaleError(
             f"index in {index.path} holds {index.vectors.shape[1]}-dimensional vectors (model "
             f"{index.manifest['model']!r}), but the model loaded gives {embedder.dim}: it was built with "
             f"another model; rebuild it with `rag index --force`")
     settings = settings.for_model(index.manifest["model"])
-    adapter = load_adapter(index.path, index.manifest["model"], index.vectors.shape[1]) if settings.adapter else None
+    if adapter is None and settings.adapter:
+        adapter = load_adapter(index.path, index.manifest["model"], index.vectors.shape[1])
     return Retriever(index, embedder, settings, adapter)
 
 
@@ -63,10 +65,11 @@ class LiveIndex:
     a warning is logged, and that manifest is not tried again.
     """
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings, live: bool = True) -> None:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, live: bool = True,
+                 adapter: Adapter | None = None) -> None:
         stamp = manifest_stamp(index.path)  # taken first: a manifest replaced after this is noticed
         self.settings, self.embedder, self.live = settings, embedder, live
-        self._serving = Serving(index, make_retriever(index, embedder, settings), stamp)
+        self._serving = Serving(index, make_retriever(index, embedder, settings, adapter), stamp)
         self._lock = threading.Lock()  # one thread loads a rebuilt index; the others keep answering
         self._failed: Stamp | None = None
 

@@ -27,7 +27,7 @@ REWORDED, GOLD = "one part runs how many minutes", QUESTIONS["a"][1]
 def learning_page(tiny: Settings) -> Iterator[tuple[str, Assistant]]:  # noqa: F811
     from rag.ui import create_app
 
-    assistant = plain(tiny)
+    assistant = plain(tiny.with_(k=6))  # every passage of the tiny corpus on the page: each can be voted on
     demo = create_app(assistant, learning=True)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
