@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-LABELS = {"ours": "ours", "bare": "bare search", "langchain_faiss": "LC FAISS", "langchain_ensemble": "LC BM25+FAISS"}
+LABELS = {"ours": "ours", "bare": "bare search", "langchain_faiss": "LC FAISS", "langchain_ensemble": "LC BM25+FAISS",
+          "ours_no_adapter": "no adapter"}
 DIRECTIONS = ("en->en", "en->de", "de->en", "de->de")
 WIDE = 44
 

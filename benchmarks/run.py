@@ -32,6 +32,7 @@ __all__ = ["format_table", "machine", "run"]  # format_table: where rag.cli find
 
 QUESTION = "Wer führte Regie?"
 OURS, BARE, FAISS_STORE, ENSEMBLE = "ours", "bare", "langchain_faiss", "langchain_ensemble"
+PLAIN = "ours_no_adapter"  # the same index and settings with plain question vectors: what the adapter costs
 def _seconds(action: Callable[[], object]) -> float:
     t0 = time.perf_counter()
     action()
@@ -113,6 +114,7 @@ def run(settings: Settings, index_dir: Path | None = None, baseline: bool = True
     from benchmarks.bare import BareSearch
     from benchmarks.interleaved import compare, throughput
     from benchmarks.synthetic import extend_file
+    from rag.assistant import Assistant
     from rag.corpus import SUFFIXES
     from rag.index import build_index
 
@@ -125,6 +127,9 @@ def run(settings: Settings, index_dir: Path | None = None, baseline: bool = True
         embedder = assistant.retriever.embedder
         bare = BareSearch(assistant.index, embedder)
         systems = {OURS: lambda q: assistant.ask(q, k=3), BARE: lambda q: bare.ask(q, k=3)}
+        if not assistant.retriever.adapter.identity:
+            plain = Assistant(assistant.index, embedder, assistant.settings.with_(adapter=0), live=False)
+            systems[PLAIN] = lambda q: plain.ask(q, k=3)
         base: Baseline | None = None
         if baseline and bench_baseline.available():
             figures, store = build_langchain(measured, tmp / "langchain", assistant)

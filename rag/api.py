@@ -61,7 +61,8 @@ def make_ask(assistant: "Any") -> Callable[..., dict[str, Any]]:
         Returns:
             question, text (a short answer with [n] citation markers), lang (the question's language)
             and passages, each with text, lang, source (file name), start and end (character offsets),
-            line_start, line_end, score and highlight (the sentence that answers best).
+            line_start, line_end, score and highlight (its sentence closest to the question, or "" when
+            the passage scores well below its language's best).
         """
         import gradio as gr
 

@@ -46,8 +46,8 @@ def default_k(settings: Settings) -> int:
 
 INTRO = ("## Soundtrack #1 — questions & answers\nAsk about the K-drama *Soundtrack #1* in "
          "**English** or **German**. Every answer cites passages from an English review and a "
-         "German article; the sentence that answers best is "
-         f'<mark style="{MARK}">highlighted</mark>.')
+         "German article; in the passages that score near their language's best, the sentence closest to "
+         f'the question is <mark style="{MARK}">highlighted</mark>.')
 
 
 def respond(assistant: Assistant, question: Any, messages: Any, asked: Any, k: Any = 3,
