@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rag.retrieve import Hit
+from rag.search.confidence import Confidence
 
 NOTHING_FOUND = {
     "en": "I found nothing about this in the sources about “Soundtrack #1”.",
@@ -20,6 +21,7 @@ SIDE_ONLY_RELATED = {  # passages were found, but no sentence of them comes clos
     "en": "The {source} source has related passages {refs}, but no sentence that answers it directly.",
     "de": "Die {source} Quelle hat verwandte Passagen {refs}, aber keinen Satz, der direkt antwortet.",
 }
+MAYBE = {"en": "Possibly: {sentence} [{n}]", "de": "Möglicherweise: {sentence} [{n}]"}  # a side labelled related
 SOURCE_NAMES = {"en": {"en": "English", "de": "German"}, "de": {"en": "englische", "de": "deutsche"}}
 OTHER_SOURCE = {"en": "other", "de": "andere"}  # a language with no name here: never its code in a sentence
 
@@ -47,6 +49,9 @@ class Answer:
     text: str
     passages: list[Passage] = field(default_factory=list)
     lang: str = "en"  # the question's language
+    # language → how sure we are that its passages answer: "answers", "related" or "none" (off-topic), and the
+    # calibrated probability that its top 3 hold the answer (rag.search.confidence)
+    confidence: dict[str, Confidence] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict with the same field names."""
@@ -60,21 +65,25 @@ class Answer:
         return out
 
 
-def compose(question: str, lang: str, hits: dict[str, list[Hit]]) -> Answer:
+def compose(question: str, lang: str, hits: dict[str, list[Hit]],
+            confidence: dict[str, Confidence] | None = None) -> Answer:
     """Build the Answer: question's language first, then the others; one answer sentence per language.
 
     Args:
         question: the question as asked.
         lang: the question's language.
         hits: language → hits, best first, each with its highlight sentence (from Retriever.search).
+        confidence: language → its confidence; a language labelled "related" is said to be related, not
+            quoted as an answer (None: every language with a highlight answers, as before).
 
     Returns:
         The Answer.
     """
+    confidence = confidence or {}
     order = sorted(hits, key=lambda other: (other != lang, other))
     chosen = [hit for other in order for hit in hits[other]]
     if not chosen:
-        return Answer(question, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), [], lang)
+        return Answer(question, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), [], lang, confidence)
     passages = [Passage(h.chunk.text, h.chunk.lang, h.chunk.source, h.chunk.start, h.chunk.end, round(h.score, 4),
                         h.chunk.line_start, h.chunk.line_end, h.highlight) for h in chosen]
     say = lang if lang in SIDE_SAYS_NOTHING else "en"
@@ -82,12 +91,15 @@ def compose(question: str, lang: str, hits: dict[str, list[Hit]]) -> Answer:
     for side in order:  # one sentence per language: its best answering sentence, or plainly that it has none
         numbered = [(n, p) for n, p in enumerate(passages, start=1) if p.lang == side]
         source = SOURCE_NAMES[say].get(side, OTHER_SOURCE[say])
+        related = side in confidence and confidence[side].label != "answers"
         answering = next(((n, p) for n, p in numbered if p.highlight), None)
-        if answering:
+        if answering and related:  # about the subject, may not answer: say so
+            parts.append(MAYBE[say].format(sentence=answering[1].highlight, n=answering[0]))
+        elif answering:
             parts.append(f"{answering[1].highlight} [{answering[0]}]")
         elif numbered:
             refs = " ".join(f"[{n}]" for n, _ in numbered)
             parts.append(SIDE_ONLY_RELATED[say].format(source=source, refs=refs))
         else:
             parts.append(SIDE_SAYS_NOTHING[say].format(source=source))
-    return Answer(question, " ".join(parts), passages, lang)
+    return Answer(question, " ".join(parts), passages, lang, confidence)

@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rag.answer import Answer, compose
@@ -17,7 +18,9 @@ from rag.index import build_index, check_fresh
 from rag.language import detect_among
 from rag.live import LiveIndex
 from rag.retrieve import Retriever
+from rag.search import confidence
 from rag.search.adapter import Adapter
+from rag.search.confidence import ANSWERS
 from rag.serve.request import check_history, check_k, check_languages, clean_question
 from rag.store import Index, load_index, model_to_load
 
@@ -128,13 +131,18 @@ class Assistant:
         shown = check_languages(languages, serving.retriever.languages)
         lang = detect_among(text, serving.retriever.languages, default="en")
         query = resolve(text, earlier, serving.retriever.leans_on_context)  # a follow-up brings its context
-        hits = serving.retriever.search(query, k, None, lang=lang, joined=query != text)  # every language decides
+        sides = serving.retriever.search_sides(query, k, None, lang=lang, joined=query != text)  # every language
+        off_topic = all(side.hidden == "off-topic" for side in sides.values())  # the only case that hides
+        sure = {t: confidence.shipped().grade(side.features, off_topic) for t, side in sides.items()}
+        hits = {t: [] if off_topic else side.hits for t, side in sides.items()}
         if shown is not None:
-            hidden = sorted(other for other, found in hits.items() if found and other not in shown)
-            hits = {other: found for other, found in hits.items() if other in shown}
-            if hidden and not any(hits.values()):  # answerable, only not in the languages chosen
-                return Answer(text, _only_elsewhere(lang, shown, hidden), [], lang)
-        return compose(text, lang, hits)
+            hidden = sorted(t for t in hits if t not in shown and sure[t].label == ANSWERS)
+            hits = {t: found for t, found in hits.items() if t in shown}
+            sure = {t: c for t, c in sure.items() if t in shown}
+            if hidden and all(c.label != ANSWERS for c in sure.values()):  # answered only in a language not chosen
+                answer = compose(text, lang, hits, sure)
+                return replace(answer, text=_only_elsewhere(lang, shown, hidden))
+        return compose(text, lang, hits, sure)
 
 
 _default: Assistant | None = None

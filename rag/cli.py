@@ -108,7 +108,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(printable(answer.text))
     names = {"en": "English", "de": "Deutsch"}
     for lang, items in answer.by_language().items():
-        print(f"\n{names.get(lang, lang)}:")
+        sure = answer.confidence.get(lang)
+        said = f" — {sure.label} ({sure.probability:.0%} sure its top 3 answer)" if sure else ""
+        print(f"\n{names.get(lang, 'Other')}{said}:")
         for n, p in items:
             lines = f"{p.line_start}" if p.line_start == p.line_end else f"{p.line_start}-{p.line_end}"
             print(f"  [{n}] {printable(p.source)}:{lines} (chars {p.start}-{p.end}, score {p.score:.2f})")

@@ -100,20 +100,29 @@ def evaluate(ask: Callable[..., Answer], items: list[Item], progress: bool = Fal
 def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
     """Metrics for a list of (item, question language, answer, milliseconds)."""
     ranks: dict[str, list[int | None]] = {f"{q}->{p}": [] for q in LANGS for p in LANGS}
-    side_abstain, off_topic, answered = [], [], []
+    side_abstain, off_topic, answered, shown_sides = [], [], [], []
+    graded: list[tuple[float, bool, bool, bool]] = []  # probability, top 3 hold gold, answerable, labelled answers
     unanswered: dict[str, list[bool]] = {}
     for item, q_lang, answer, _ in records:
         if item.off_topic:
             off_topic.append(not answer.passages)
             unanswered.setdefault(item.category, []).append(not answer.passages)
-            continue
-        answered.append(bool(answer.passages))
+        else:
+            answered.append(bool(answer.passages))
         for p_lang in LANGS:
-            gold = item.gold[p_lang]
-            if gold is None:
-                side_abstain.append(not any(p.lang == p_lang for p in answer.passages))
+            gold, sure = item.gold[p_lang], answer.confidence.get(p_lang)
+            shows = any(p.lang == p_lang for p in answer.passages)
+            rank = rank_of(answer, p_lang, gold) if gold else None
+            if sure is not None and sure.label != "none":
+                graded.append((sure.probability, rank is not None and rank <= 3, gold is not None,
+                               sure.label == "answers"))
+            if item.off_topic:
+                continue
+            if gold is None:  # this language's source does not answer: left empty, or not said to answer
+                side_abstain.append(not shows or (sure is not None and sure.label != "answers"))
             else:
-                ranks[f"{q_lang}->{p_lang}"].append(rank_of(answer, p_lang, gold))
+                ranks[f"{q_lang}->{p_lang}"].append(rank)
+                shown_sides.append(shows)
     directions = {d: _direction(r) for d, r in ranks.items()}
     ms = np.array([r[3] for r in records]) if records else np.zeros(1)
     return {
@@ -122,15 +131,59 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
         "abstain_off_topic": {"n": len(off_topic), "accuracy": _mean(off_topic), "ci95": wilson(off_topic),
                               "by_category": {c: {"n": len(v), "accuracy": _mean(v)} for c, v in unanswered.items()}},
         "answered": {"n": len(answered), "accuracy": _mean(answered)},  # answerable questions given passages
+        "answerable_sides_shown": {"n": len(shown_sides), "accuracy": _mean(shown_sides)},
+        "confidence": _confidence(graded),
         "latency_ms": {"p50": round(float(np.percentile(ms, 50)), 2),
                        "p95": round(float(np.percentile(ms, 95)), 2)},
     }
+
+
+def _confidence(graded: list[tuple[float, bool, bool, bool]]) -> dict[str, Any]:
+    """How honest the confidence is: AUROC (top 3 hold the gold; answerable against unanswerable sides), the
+    share of sides labelled `answers` whose top 3 hold the gold, and the reliability table."""
+    if not graded:
+        return {"n": 0}
+    p = [g[0] for g in graded]
+    hit = [g[1] for g in graded]
+    labelled = [g[1] for g in graded if g[3]]
+    return {"n": len(graded), "auroc_top3": round(auroc(p, hit), 4),
+            "auroc_answerable": round(auroc(p, [g[2] for g in graded]), 4),
+            "answers_precision": {"n": len(labelled), "accuracy": _mean(labelled)},
+            "reliability": reliability(p, hit)}
 
 
 def _direction(ranks: list[int | None]) -> dict[str, Any]:
     top3 = [x is not None and x <= 3 for x in ranks]
     return {"n": len(ranks), "hit@1": _mean([x == 1 for x in ranks]), "hit@3": _mean(top3),
             "hit@3_ci95": wilson(top3), "mrr": _mean([1 / x if x else 0.0 for x in ranks])}
+
+
+def auroc(scores: list[float], positive: list[bool]) -> float:
+    """Area under the ROC curve: how often a positive outscores a negative (ties count half); 0.5 is chance."""
+    pos = [s for s, y in zip(scores, positive, strict=True) if y]
+    neg = [s for s, y in zip(scores, positive, strict=True) if not y]
+    if not pos or not neg:
+        return 0.0
+    ranks = np.argsort(np.argsort(scores, kind="stable"), kind="stable").astype(float)  # 0-based
+    values = np.array(scores)
+    for value in np.unique(values):  # average ranks of ties
+        tied = values == value
+        ranks[tied] = ranks[tied].mean()
+    positive_ranks = ranks[np.array(positive)].sum()
+    return float((positive_ranks - len(pos) * (len(pos) - 1) / 2) / (len(pos) * len(neg)))
+
+
+def reliability(scores: list[float], positive: list[bool], bins: int = 5) -> list[dict[str, Any]]:
+    """Predicted against observed rate in equal-width probability bins (the empty ones left out)."""
+    out = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [(s, y) for s, y in zip(scores, positive, strict=True) if min(int(s * bins), bins - 1) == b]
+        if inside:
+            out.append({"low": low, "high": high, "n": len(inside),
+                        "predicted": round(float(np.mean([s for s, _ in inside])), 3),
+                        "observed": round(float(np.mean([y for _, y in inside])), 3)})
+    return out
 
 
 def wilson(outcomes: list[bool], z: float = 1.96) -> list[float]:
@@ -164,5 +217,13 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"           abstention: missing side {r['abstain_missing_side']['accuracy']:.3f} "
                      f"(n={r['abstain_missing_side']['n']}), unanswerable {off['accuracy']:.3f} "
                      f"(n={off['n']}, 95% interval {off['ci95'][0]:.2f}–{off['ci95'][1]:.2f}; {kinds or 'none'})")
+        sure = r.get("confidence", {})
+        if sure.get("n"):
+            lines.append(f"           confidence: AUROC {sure['auroc_top3']:.3f} (top 3 hold the answer), "
+                         f"{sure['auroc_answerable']:.3f} (answerable or not); labelled `answers`: "
+                         f"{sure['answers_precision']['accuracy']:.3f} right (n={sure['answers_precision']['n']})")
+            lines.append("           reliability: " + "; ".join(
+                f"{b['low']:.1f}–{b['high']:.1f} n={b['n']} said {b['predicted']:.2f} was {b['observed']:.2f}"
+                for b in sure["reliability"]))
         lines.append(f"           latency p50 {r['latency_ms']['p50']} ms, p95 {r['latency_ms']['p95']} ms")
     return "\n".join(lines)

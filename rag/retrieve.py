@@ -17,6 +17,7 @@ from rag.embedding import Embedder
 from rag.lexical import BM25, tokenize
 from rag.lru import LRU
 from rag.search.adapter import Adapter, Dense, dense_side, match_moments
+from rag.search.sides import Found, Side, features
 from rag.store import Index
 from rag.text import letter_words, names_and_numbers, split_sentences, word_key
 from rag.vocabulary import Bridge, SoftMatcher, common_words, proper_nouns, words
@@ -35,16 +36,6 @@ class Hit:
     dense: float
     lexical: float
     highlight: str = ""  # the passage's sentence closest to the question
-
-
-@dataclass(frozen=True)
-class Found:
-    """One language's hits, its evidence of relevance (best plain score before the entity pass) and its best
-    ranking score after it (None without hits)."""
-
-    hits: list[Hit]
-    evidence: float
-    best: float | None
 
 
 class Retriever:
@@ -100,36 +91,33 @@ class Retriever:
 
     def search(self, question: str, k: int, languages: list[str] | None = None,
                lang: str = "en", joined: bool = False) -> dict[str, list[Hit]]:
-        """Rank each language's passages for the question, keeping those above the relevance bar.
+        """Rank each language's passages for the question, keeping those the refusal rules let through.
 
         Args:
             question: the question (any language).
             k: at most this many hits per language.
             languages: restrict to these languages (default: every language of the index).
             lang: the question's language.
-            joined: the question is a follow-up joined with earlier turns; their words are context,
-                so a word the sources never use does not count against it (tuning follow-ups: 0.85
-                hit@3 without that check, 0.75 with it).
+            joined: the question is a follow-up joined with earlier turns (see search_sides).
 
         Returns:
             Language → hits, best first; a language with nothing relevant maps to [].
         """
+        sides = self.search_sides(question, k, languages, lang, joined)
+        return {t: [] if s.hidden else [h for h in s.hits if h.score >= self.settings.min_score]
+                for t, s in sides.items()}
+
+    def search_sides(self, question: str, k: int, languages: list[str] | None = None,
+                     lang: str = "en", joined: bool = False) -> dict[str, Side]:
+        """Every language's best passages, with what the refusal rules say of them and the signals behind it.
+
+        joined: the question is a follow-up joined with earlier turns; their words are context, so a word
+        the sources never use does not count against it (tuning follow-ups: 0.85 hit@3 without that check,
+        0.75 with it), nor does a name only one source writes.
+        """
         query = self.index.names.normalize(question)
-        query_words = list(dict.fromkeys(words(query)))
-        known = {w: v for w in query_words
-                 if (v := self._word_vectors.get(w)) is not None or (v := self._question_words.get(w)) is not None}
-        new_words = [w for w in query_words if w not in known]
-        if self.word_embedder is self.embedder:  # one model call for the question and its unseen words (unadapted)
-            embedded = self.embed([self._without_common_words(query), *new_words])
-            vector, fresh_vectors = embedded[0], embedded[1:]
-        else:
-            vector = self.embed([self._without_common_words(query)])[0]
-            with self._lock:
-                fresh_vectors = self.word_embedder.embed_batch(new_words, "query")
-        fresh = dict(zip(new_words, fresh_vectors, strict=True))
-        for word, word_vector in fresh.items():
-            self._question_words.put(word, word_vector)
-        word_vectors = {w: known[w] if w in known else fresh[w] for w in query_words}
+        vector, word_vectors = self._vectors(query)
+        query_words = list(word_vectors)
         dense = dense_side(self.dense, self.adapter, vector)
         query_matrix = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(
             -1, self.word_embedder.dim or len(vector))
@@ -142,22 +130,40 @@ class Retriever:
             evidence -= self.settings.unknown_name_penalty
         if not joined and self.abstention.has_unknown_word(query_matrix, targets):
             evidence -= self.settings.unknown_word_penalty
-        if evidence < self.settings.min_question_score:
-            return {target: [] for target in found}  # not about the corpus at all
+        if evidence < self.settings.min_question_score:  # not about the corpus at all
+            return {t: Side(f.hits, "off-topic", features(f, found, evidence, t == lang)) for t, f in found.items()}
         if self.settings.entity_weight > 0 and len(targets) > 1:
             # Second pass: names and numbers of the best passage in the other languages
             # ("Kim Hee-won", "2022") point at the passage stating the same fact here.
             first = dict(found)
             for target in targets:
-                others = [f.hits[0] for lang2, f in first.items() if lang2 != target and f.hits]
+                others = [f.hits[0] for lang2, f in first.items() if lang2 != target and f.best is not None]
                 if others:
                     boost = self._entity_terms(max(others, key=lambda h: h.score).chunk, target, terms[target])
                     found[target] = self._search_language(target, terms[target], dense, soft_query, k, boost)
-        empty = self.abstention.weak_languages({t: f.best for t, f in found.items()})
-        if not joined:  # a follow-up's earlier turns may name what this question does not ask about
-            empty |= self.abstention.silent_languages(query, lang, word_vectors)
-        return {t: [] if t in empty or not f.hits else
-                [self._with_highlight(h, dense.adapted, f.hits[0].score) for h in f.hits] for t, f in found.items()}
+        weak = self.abstention.weak_languages({t: f.best for t, f in found.items()})
+        silent = set() if joined else self.abstention.silent_languages(query, lang, word_vectors)
+        return {t: Side([self._with_highlight(h, dense.adapted, f.hits[0].score) for h in f.hits],
+                        "weak" if t in weak else "silent" if t in silent else "",
+                        features(f, found, evidence, t == lang, t in silent)) for t, f in found.items()}
+
+    def _vectors(self, query: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The question's vector (plain) and its words' vectors, in one model call for what is not known yet."""
+        query_words = list(dict.fromkeys(words(query)))
+        known = {w: v for w in query_words
+                 if (v := self._word_vectors.get(w)) is not None or (v := self._question_words.get(w)) is not None}
+        new_words = [w for w in query_words if w not in known]
+        if self.word_embedder is self.embedder:  # one model call for the question and its unseen words
+            embedded = self.embed([self._without_common_words(query), *new_words])
+            vector, fresh_vectors = embedded[0], embedded[1:]
+        else:
+            vector = self.embed([self._without_common_words(query)])[0]
+            with self._lock:
+                fresh_vectors = self.word_embedder.embed_batch(new_words, "query")
+        fresh = dict(zip(new_words, fresh_vectors, strict=True))
+        for word, word_vector in fresh.items():
+            self._question_words.put(word, word_vector)
+        return vector, {w: known[w] if w in known else fresh[w] for w in query_words}
 
     def _with_highlight(self, hit: Hit, vector: np.ndarray, best_score: float) -> Hit:
         """The hit with its sentence closest to the question, if the passage is nearly as relevant as the best.
@@ -219,8 +225,9 @@ class Retriever:
             fused = fused + self.settings.entity_weight * self._bm25[lang].scores(boost)[rows]
         order = np.argsort(-fused)[:k]
         hits = [Hit(self.index.chunks[lo + int(rows[i])], float(fused[i]), float(ranked[i]), float(lexical[i]))
-                for i in order if fused[i] >= self.settings.min_score]
-        return Found(hits, evidence, float(fused.max()) if hits else None)
+                for i in order]  # every one of the top k: the refusal rules judge, they do not cut
+        top = float(fused.max(initial=-np.inf))
+        return Found(hits, evidence, top if top >= self.settings.min_score else None)
 
 
 def _one_blas_thread() -> None:

@@ -1,4 +1,4 @@
-"""Abstention by names: a language whose source never names what the question names is left empty."""
+"""Names: a language whose source never names what the question names is shown as `related`, never as answering."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ def test_silent_languages(hashing_assistant: Assistant, question: str, lang: str
     assert hashing_assistant.retriever.abstention.silent_languages(query, lang) == silent
 
 
-def test_the_silent_side_gets_no_passages_and_the_other_keeps_its_own(hashing_assistant: Assistant) -> None:
-    assert sides(hashing_assistant, "Who is Yoon Dong-hyun in the show?") == {"en"}
-    assert sides(hashing_assistant, "Who is Lee Eun-soo in the show?") == {"en", "de"}  # both name her
+def test_the_silent_side_is_shown_as_related_never_hidden(hashing_assistant: Assistant) -> None:
+    answer = hashing_assistant.ask("Who is Yoon Dong-hyun in the show?")  # only the English review names him
+    assert sides(hashing_assistant, "Who is Yoon Dong-hyun in the show?") == {"en", "de"}
+    assert answer.confidence["de"].label == "related"
+    assert answer.confidence["de"].probability < answer.confidence["en"].probability
+    both = hashing_assistant.ask("Who is Lee Eun-soo in the show?")  # both name her: the German side is not silent
+    assert both.confidence["de"].probability > answer.confidence["de"].probability

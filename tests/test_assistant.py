@@ -16,6 +16,7 @@ from rag.chunking import Chunk
 from rag.config import Settings
 from rag.corpus import collapse
 from rag.retrieve import Hit
+from rag.search.confidence import Confidence
 from rag.text import split_sentences
 
 HIGHLIGHT_MARGIN = Settings().for_model("hashing").highlight_margin
@@ -111,7 +112,8 @@ def test_odd_but_valid_input_gets_an_answer(hashing_assistant: Assistant, odd: s
     answer = hashing_assistant.ask(odd)
     check_answer(answer, hashing_assistant.settings.corpus_dir)
     data = json.loads(json.dumps(answer.to_dict()))  # JSON and back: the same answer
-    assert Answer(**{**data, "passages": [Passage(**p) for p in data["passages"]]}) == answer
+    assert Answer(**{**data, "passages": [Passage(**p) for p in data["passages"]],
+                     "confidence": {lang: Confidence(**c) for lang, c in data["confidence"].items()}}) == answer
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -30,7 +30,7 @@ def test_index_then_ask_json(env: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert {p["lang"] for p in data["passages"]} == {"de", "en"}
     assert main(["ask", "Who plays Eun-soo?"]) == 0
     text = capsys.readouterr().out
-    assert "English:" in text and "soundtrack1_review_en.txt:" in text
+    assert "\nEnglish — " in text and "soundtrack1_review_en.txt:" in text  # its heading says how sure
 
 
 def test_second_index_run_reports_unchanged(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,9 +6,11 @@ import math
 
 import pytest
 
+import rag.assistant
 from rag import Assistant, InvalidQuestionError
 from rag.answer import NOTHING_FOUND
 from rag.assistant import ONLY_ELSEWHERE
+from rag.search.confidence import ANSWERS, RELATED, Confidence
 from rag.serve.request import MAX_HISTORY
 
 QUESTIONS = ["Wer führte Regie?", "Who wrote the script?", "How's the cinematography?", "Wie gut ist der Schnitt?",
@@ -40,16 +42,16 @@ def test_evidence_from_every_language_decides_relevance(hashing_assistant: Assis
 
 def test_answer_only_in_a_hidden_language_says_where_it_is(hashing_assistant: Assistant,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    real = hashing_assistant.retriever.search
+    class GermanAnswers:  # as when only the German side is sure: the question's own language is only related
+        def grade(self, signals: dict[str, float], off_topic: bool = False) -> Confidence:
+            return Confidence(RELATED if signals["same_language"] else ANSWERS, 0.5)
 
-    def german_only(*args: object, **kwargs: object) -> dict:
-        hits = real(*args, **kwargs)  # type: ignore[arg-type]
-        return {**hits, "en": []}  # as when the English side trails far behind
-
-    monkeypatch.setattr(hashing_assistant.retriever, "search", german_only)
+    monkeypatch.setattr(rag.assistant.confidence, "shipped", GermanAnswers)
     answer = hashing_assistant.ask("Who directed the series?", languages=["en"])
-    assert answer.passages == [] and answer.text == ONLY_ELSEWHERE["en"].format(shown="English", hidden="German")
-    assert "Deutsch" in hashing_assistant.ask("Wer führte Regie?", languages=["en"]).text
+    assert answer.text == ONLY_ELSEWHERE["en"].format(shown="English", hidden="German")
+    assert {p.lang for p in answer.passages} == {"en"} and answer.confidence["en"].label == RELATED  # shown, related
+    german = hashing_assistant.ask("Wer führte Regie?", languages=["en"])  # English is not its language: answers
+    assert german.confidence["en"].label == ANSWERS and "Deutsch" not in german.text
 
 
 @pytest.mark.parametrize("languages", [[], "en", ["fr"], [1], ["en", None], {"en": 1}, ["en"] * 11])

@@ -67,7 +67,7 @@ def format_sources(answer: Answer, languages: list[str] | None = None) -> str:
     order = sorted(wanted, key=lambda lang: (lang != answer.lang, wanted.index(lang)))
     sections = []
     for lang in order:
-        name = html.escape(LANGUAGE_NAMES.get(lang, lang))
+        name = html.escape(LANGUAGE_NAMES.get(lang, "Other")) + _sureness(answer, lang)
         cards = "".join(_passage_card(n, p) for n, p in grouped.get(lang, []))
         none = NO_PASSAGE.get(lang, f"No relevant {lang} passage.")
         cards = (f'<ol style="list-style:none;padding:0;margin:0">{cards}</ol>' if cards
@@ -76,6 +76,18 @@ def format_sources(answer: Answer, languages: list[str] | None = None) -> str:
     title = f"Sources for “{html.escape(shown_question(answer.question, 120))}”"
     return (f'<div role="region" aria-label="Sources"><h2 style="font-size:1.05em;margin:4px 0">{title}</h2>'
             f'<div style="{GRID}">{"".join(sections)}</div></div>')
+
+
+SURENESS = {"answers": "answers", "related": "related, may not answer"}
+
+
+def _sureness(answer: Answer, lang: str) -> str:
+    """The language's confidence in words for its heading; the probability goes to a tooltip."""
+    sure = answer.confidence.get(lang)
+    if sure is None or sure.label not in SURENESS:
+        return ""
+    return (f' <small title="{sure.probability:.0%} likely that its top 3 answer">— '
+            f"{html.escape(SURENESS[sure.label])}</small>")
 
 
 def format_reply(answer: Answer) -> str:

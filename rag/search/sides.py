@@ -1,0 +1,39 @@
+"""Sides: one language's result of a search — its hits, what the refusal rules say, the signals for confidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rag.retrieve import Hit
+
+
+@dataclass(frozen=True)
+class Side:
+    """One language's best passages, why the refusal rules would hide them ("" when they would not:
+    "off-topic", "weak", "silent"), and the signals the confidence is computed from."""
+
+    hits: list[Hit]
+    hidden: str
+    features: dict[str, float]
+
+
+def features(found: Found, every: dict[str, Found], evidence: float, same_language: bool,
+             silent: bool = False) -> dict[str, float]:
+    """The signals of one language's result (rag.search.confidence reads them by name)."""
+    scores = [h.score for h in found.hits]
+    return {"evidence": found.evidence, "question": evidence,
+            "gap": max(f.evidence for f in every.values()) - found.evidence,
+            "top": scores[0] if scores else 0.0, "margin": scores[0] - scores[1] if len(scores) > 1 else 0.0,
+            "same_language": float(same_language), "silent": float(silent)}
+
+
+@dataclass(frozen=True)
+class Found:
+    """One language's hits, its evidence of relevance (best plain score before the entity pass) and its best
+    ranking score after it (None without hits)."""
+
+    hits: list[Hit]
+    evidence: float
+    best: float | None
