@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +26,16 @@ from rag.embedding import load_embedder  # noqa: E402
 from rag.evaluation import DEFAULT_SET, LANGS, auroc, load_set, rank_of, reliability  # noqa: E402
 from rag.index import build_index, load_index  # noqa: E402
 from rag.language import detect_among  # noqa: E402
-from rag.search.confidence import MODEL, ConfidenceModel  # noqa: E402
+from rag.search.confidence import MODEL, ConfidenceModel, Policy  # noqa: E402
 
 FEATURES = ("evidence", "question", "gap", "top", "margin", "same_language", "silent")
-L2, PRECISION = 1.0, 0.9
+TOPIC = ("question", "best_any", "top_any", "unknown_name", "unknown_word", "gate")
+L2, PRECISION, REFUSED = 1.0, 0.9, 0.01  # REFUSED: at most this share of on-topic tune questions called off-topic
 
 
-def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """(features, outcome) for every language side of every tune question that passes the off-topic gate."""
+def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sides: (features, top 3 hold the gold) for every language of every tune question that is not off-topic;
+    questions: (features, off-topic) for every tune question."""
     from tune import out_of_fold  # eval/tune.py: this script runs from eval/, as tune.py does
 
     embedder = load_embedder(settings.model)
@@ -40,7 +43,7 @@ def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     index = load_index(settings.index_dir)
     items = [i for i in load_set(DEFAULT_SET) if i.split == "tune"]
     adapters = out_of_fold(index, embedder, settings, items)
-    rows, outcomes = [], []
+    rows, outcomes, asked, off = [], [], [], []
     assistants: dict[int, Assistant] = {}
     for item in items:
         adapter = adapters[item.id]
@@ -49,14 +52,18 @@ def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
         for q_lang in LANGS:
             question = item.questions[q_lang]
             lang = detect_among(question, retriever.languages, default="en")
-            for side_lang, side in retriever.search_sides(question, 3, lang=lang).items():
-                if side.hidden == "off-topic":
-                    continue
+            sides = retriever.search_sides(question, 3, lang=lang)
+            asked.append([next(iter(sides.values())).features[name] for name in TOPIC])
+            off.append(item.category == "off_topic")
+            if item.category == "off_topic":
+                continue
+            for side_lang, side in sides.items():
                 gold = item.gold.get(side_lang)
                 answer = _as_answer(question, side_lang, side.hits)
                 rows.append([side.features[name] for name in FEATURES])
                 outcomes.append(bool(gold) and (rank_of(answer, side_lang, gold) or 99) <= 3)
-    return np.array(rows, dtype=np.float64), np.array(outcomes, dtype=np.float64)
+    arrays = (rows, outcomes, asked, off)
+    return tuple(np.array(a, dtype=np.float64) for a in arrays)  # type: ignore[return-value]
 
 
 def _as_answer(question: str, lang: str, hits: list) -> object:  # type: ignore[type-arg]
@@ -93,27 +100,46 @@ def threshold(p: np.ndarray, y: np.ndarray) -> float:
     return 1.0
 
 
+def model(names: tuple[str, ...], x: np.ndarray, y: np.ndarray) -> tuple[ConfidenceModel, np.ndarray]:
+    """The fitted model (threshold 0.5 until chosen) and its probabilities on x."""
+    mean, scale, weights, bias = fit(x, y)
+    fitted = ConfidenceModel(names, tuple(np.round(mean, 6)), tuple(np.round(scale, 6)),
+                             tuple(np.round(weights, 6)), round(bias, 6), 0.5, {})
+    return fitted, np.array([fitted.probability(dict(zip(names, row, strict=True))) for row in x])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=MODEL, help=f"where to write the model (default {MODEL})")
     args = ap.parse_args()
     settings = Settings.from_env(adapter=0)
     settings = settings.with_(index_dir=Path(f"/tmp/tune-{settings.model}-{settings.chunk_size}"))  # as eval/tune.py
-    x, y = signals(settings)
-    mean, scale, weights, bias = fit(x, y)
-    model = ConfidenceModel(FEATURES, tuple(np.round(mean, 6)), tuple(np.round(scale, 6)),
-                            tuple(np.round(weights, 6)), round(bias, 6), 0.5, {})
-    p = np.array([model.probability(dict(zip(FEATURES, row, strict=True))) for row in x])
+    x, y, qx, qy = signals(settings)
+    sides, p = model(FEATURES, x, y)
     cut = threshold(p, y)
-    info = {"trained_on": "eval/qa.jsonl tune split, out-of-fold adapters", "sides": len(y),
-            "positives": int(y.sum()), "auroc_tune": round(auroc(p.tolist(), y.astype(bool).tolist()), 4)}
-    model = ConfidenceModel(model.features, model.mean, model.scale, model.weights, model.bias, cut, info)
-    args.out.write_text(model.to_json(), encoding="utf-8")
-    print(f"wrote {args.out}: {len(y)} sides, {int(y.sum())} answered in the top 3; AUROC {info['auroc_tune']}; "
-          f"threshold {cut}")
+    sides = replace(sides, threshold=cut, info={
+        "trained_on": "eval/qa.jsonl tune split, out-of-fold adapters", "sides": len(y), "positives": int(y.sum()),
+        "auroc_tune": round(auroc(p.tolist(), y.astype(bool).tolist()), 4)})
+    topic, q = model(TOPIC, qx, qy)
+    on_topic = np.sort(q[qy == 0])
+    gate = round(float(on_topic[min(len(on_topic) - 1, int(np.ceil((1 - REFUSED) * len(on_topic))))]) + 1e-6, 6)
+    topic = replace(topic, threshold=gate, info={
+        "trained_on": "eval/qa.jsonl tune split, out-of-fold adapters", "questions": len(qy),
+        "off_topic": int(qy.sum()), "auroc_tune": round(auroc(q.tolist(), qy.astype(bool).tolist()), 4),
+        "off_topic_refused_tune": round(float((q[qy == 1] >= gate).mean()), 4),
+        "on_topic_refused_tune": round(float((q[qy == 0] >= gate).mean()), 4)})
+    args.out.write_text(Policy(sides, topic).to_json(), encoding="utf-8")
+    print(f"wrote {args.out}")
+    print(f"sides: {len(y)}, {int(y.sum())} answered in the top 3; AUROC {sides.info['auroc_tune']}; threshold {cut}")
     for row in reliability(p.tolist(), y.astype(bool).tolist()):
         print(f"  p {row['low']:.1f}–{row['high']:.1f}: n={row['n']:>4}  predicted {row['predicted']:.2f}  "
               f"observed {row['observed']:.2f}")
+    print(f"questions: {len(qy)}, {int(qy.sum())} off-topic; AUROC {topic.info['auroc_tune']}; threshold {gate}: "
+          f"off-topic refused {topic.info['off_topic_refused_tune']}, on-topic refused "
+          f"{topic.info['on_topic_refused_tune']}")
+    for share in (0.01, 0.02, 0.05, 0.065, 0.1):  # other operating points (the old rule refused 6.5 % of answerable)
+        cut_at = float(on_topic[min(len(on_topic) - 1, int(np.ceil((1 - share) * len(on_topic))))]) + 1e-6
+        print(f"  on-topic refused ≤ {share:.3f}: off-topic refused {(q[qy == 1] >= cut_at).mean():.3f}")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ SIDE_ONLY_RELATED = {  # passages were found, but no sentence of them comes clos
     "en": "The {source} source has related passages {refs}, but no sentence that answers it directly.",
     "de": "Die {source} Quelle hat verwandte Passagen {refs}, aber keinen Satz, der direkt antwortet.",
 }
+LIKELY = 0.5  # a related side whose probability is below this is not quoted, only pointed to
 MAYBE = {"en": "Possibly: {sentence} [{n}]", "de": "Möglicherweise: {sentence} [{n}]"}  # a side labelled related
 SOURCE_NAMES = {"en": {"en": "English", "de": "German"}, "de": {"en": "englische", "de": "deutsche"}}
 OTHER_SOURCE = {"en": "other", "de": "andere"}  # a language with no name here: never its code in a sentence
@@ -91,8 +92,11 @@ def compose(question: str, lang: str, hits: dict[str, list[Hit]],
     for side in order:  # one sentence per language: its best answering sentence, or plainly that it has none
         numbered = [(n, p) for n, p in enumerate(passages, start=1) if p.lang == side]
         source = SOURCE_NAMES[say].get(side, OTHER_SOURCE[say])
-        related = side in confidence and confidence[side].label != "answers"
+        sure = confidence.get(side)
+        related = sure is not None and sure.label != "answers"
         answering = next(((n, p) for n, p in numbered if p.highlight), None)
+        if answering and related and sure is not None and sure.probability < LIKELY:
+            answering = None  # more likely not an answer than one: the passages are only related
         if answering and related:  # about the subject, may not answer: say so
             parts.append(MAYBE[say].format(sentence=answering[1].highlight, n=answering[0]))
         elif answering:

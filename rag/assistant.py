@@ -20,7 +20,7 @@ from rag.live import LiveIndex
 from rag.retrieve import Retriever
 from rag.search import confidence
 from rag.search.adapter import Adapter
-from rag.search.confidence import ANSWERS
+from rag.search.confidence import ANSWERS, NONE
 from rag.serve.request import check_history, check_k, check_languages, clean_question
 from rag.store import Index, load_index, model_to_load
 
@@ -132,9 +132,8 @@ class Assistant:
         lang = detect_among(text, serving.retriever.languages, default="en")
         query = resolve(text, earlier, serving.retriever.leans_on_context)  # a follow-up brings its context
         sides = serving.retriever.search_sides(query, k, None, lang=lang, joined=query != text)  # every language
-        off_topic = all(side.hidden == "off-topic" for side in sides.values())  # the only case that hides
-        sure = {t: confidence.shipped().grade(side.features, off_topic) for t, side in sides.items()}
-        hits = {t: [] if off_topic else side.hits for t, side in sides.items()}
+        sure = confidence.shipped().grade({t: side.features for t, side in sides.items()})
+        hits = {t: [] if sure[t].label == NONE else side.hits for t, side in sides.items()}  # off-topic: nothing
         if shown is not None:
             hidden = sorted(t for t in hits if t not in shown and sure[t].label == ANSWERS)
             hits = {t: found for t, found in hits.items() if t in shown}

@@ -125,13 +125,12 @@ class Retriever:
         targets = [t for t in (languages or self.languages) if t in self.ranges]
         terms = {t: self._bridge.expand(query, t, word_vectors) for t in targets}
         found = {t: self._search_language(t, terms[t], dense, soft_query, k) for t in targets}
-        evidence = max([0.0, *(f.evidence for f in found.values())])
-        if self.abstention.unknown_names(query, lang):
-            evidence -= self.settings.unknown_name_penalty
-        if not joined and self.abstention.has_unknown_word(query_matrix, targets):
-            evidence -= self.settings.unknown_word_penalty
-        if evidence < self.settings.min_question_score:  # not about the corpus at all
-            return {t: Side(f.hits, "off-topic", features(f, found, evidence, t == lang)) for t, f in found.items()}
+        plain_best = max([0.0, *(f.evidence for f in found.values())])
+        unknown_name = bool(self.abstention.unknown_names(query, lang))
+        unknown_word = not joined and self.abstention.has_unknown_word(query_matrix, targets)
+        evidence = (plain_best - self.settings.unknown_name_penalty * unknown_name
+                    - self.settings.unknown_word_penalty * unknown_word)
+        off_topic = evidence < self.settings.min_question_score  # what the refusal rule says of the question
         if self.settings.entity_weight > 0 and len(targets) > 1:
             # Second pass: names and numbers of the best passage in the other languages
             # ("Kim Hee-won", "2022") point at the passage stating the same fact here.
@@ -143,9 +142,12 @@ class Retriever:
                     found[target] = self._search_language(target, terms[target], dense, soft_query, k, boost)
         weak = self.abstention.weak_languages({t: f.best for t, f in found.items()})
         silent = set() if joined else self.abstention.silent_languages(query, lang, word_vectors)
+        whole = {"question": evidence, "best_any": plain_best, "unknown_name": float(unknown_name),
+                    "unknown_word": float(unknown_word), "gate": float(off_topic),
+                    "top_any": max([0.0, *(f.hits[0].score for f in found.values() if f.hits)])}
         return {t: Side([self._with_highlight(h, dense.adapted, f.hits[0].score) for h in f.hits],
-                        "weak" if t in weak else "silent" if t in silent else "",
-                        features(f, found, evidence, t == lang, t in silent)) for t, f in found.items()}
+                        "off-topic" if off_topic else "weak" if t in weak else "silent" if t in silent else "",
+                        {**whole, **features(f, found, t == lang, t in silent)}) for t, f in found.items()}
 
     def _vectors(self, query: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The question's vector (plain) and its words' vectors, in one model call for what is not known yet."""

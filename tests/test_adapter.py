@@ -19,6 +19,8 @@ from rag.search.adapter import ADAPTER, Adapter, load_adapter, match_moments, re
 from rag.search.learn import Pair, Passages, train
 from tests.conftest import hashing_settings
 
+pytestmark = pytest.mark.usefixtures("open_policy", "quick_learning")  # tiny corpus: see tests/conftest.py
+
 PASSAGES = [
     "Each episode lasts about forty minutes, so the show is quick to finish.",
     "The director Kim Hee-won shot the photographer's studio in warm light.",

@@ -75,6 +75,7 @@ def _check_system(name: str, figures: dict) -> None:
         assert figures["abstain_off_topic"] == 0.0, name  # the bare search and LangChain never abstain
 
 
+@pytest.mark.slow  # runs the whole `rag bench` on a small corpus (8 s)
 def test_bench_json_has_every_figure(bench_env: Path, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     from benchmarks.baseline import available

@@ -16,6 +16,7 @@ from tests.test_browser import ARGS, CHROMIUM, TIMEOUT_MS, ask
 from tests.test_votes import plain
 
 pytestmark = [
+    pytest.mark.usefixtures("open_policy", "quick_learning"),  # tiny corpus: see tests/conftest.py
     pytest.mark.slow,  # starts Chromium and trains an adapter
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
     pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),

@@ -11,7 +11,17 @@ from rag.assistant import Assistant
 from rag.chunking import Chunk
 from rag.evaluation import auroc, reliability
 from rag.retrieve import Hit
-from rag.search.confidence import ANSWERS, NONE, RELATED, Confidence, ConfidenceModel, parse, shipped
+from rag.search.confidence import (
+    ANSWERS,
+    NONE,
+    RELATED,
+    Confidence,
+    ConfidenceModel,
+    Policy,
+    parse,
+    parse_policy,
+    shipped,
+)
 
 MODEL = ConfidenceModel(("top", "silent"), (0.5, 0.0), (0.1, 1.0), (2.0, -3.0), 0.0, 0.8, {})
 
@@ -32,9 +42,12 @@ def test_the_model_grades_by_its_threshold_and_round_trips_as_json() -> None:
 
 def test_the_shipped_model_reads_what_the_retriever_gives(hashing_assistant: Assistant) -> None:
     sides = hashing_assistant.retriever.search_sides("Who directed the series?", 3, lang="en")
-    model = shipped()
-    assert set(model.features) <= set(sides["en"].features) and 0 < model.threshold < 1
-    assert model.info["sides"] > 1000 and "tune" in model.info["trained_on"]
+    policy = shipped()
+    for model in (policy.sides, policy.topic):
+        assert set(model.features) <= set(sides["en"].features) and 0 < model.threshold < 1
+        assert "tune" in model.info["trained_on"]
+    assert policy.sides.info["sides"] > 1000 and policy.topic.info["on_topic_refused_tune"] <= 0.01
+    assert parse_policy(policy.to_json()) == policy
 
 
 def test_every_language_of_an_on_topic_question_is_shown_with_its_confidence(hashing_assistant: Assistant) -> None:
@@ -46,11 +59,15 @@ def test_every_language_of_an_on_topic_question_is_shown_with_its_confidence(has
                                         "probability": answer.confidence["de"].probability}
 
 
-def test_an_off_topic_question_hides_everything_and_says_none(hashing_assistant: Assistant) -> None:
-    strict = Assistant(hashing_assistant.index, hashing_assistant.retriever.embedder,
-                       hashing_assistant.settings.with_(min_question_score=0.99), live=False)
-    answer = strict.ask("Who won the 2022 World Cup?")
+def test_an_off_topic_question_hides_everything_and_says_none(hashing_assistant: Assistant,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.search.confidence
+
+    always = Policy(shipped().sides, ConfidenceModel(("gate",), (0.0,), (1.0,), (0.0,), 10.0, 0.5, {}))
+    monkeypatch.setattr(rag.search.confidence, "shipped", lambda: always)  # a topic model that says off-topic
+    answer = hashing_assistant.ask("Who won the 2022 World Cup?")
     assert answer.passages == [] and {c.label for c in answer.confidence.values()} == {NONE}
+    assert "nothing" in answer.text
 
 
 def test_a_related_side_is_hedged_not_quoted_as_the_answer() -> None:
@@ -58,7 +75,9 @@ def test_a_related_side_is_hedged_not_quoted_as_the_answer() -> None:
     hits = {"de": [Hit(chunk, 0.5, 0.5, 0.0, "Laufzeit: 40 Minuten.")]}
     sure = compose("Wie lange?", "de", hits, {"de": Confidence(ANSWERS, 0.9)}).text
     maybe = compose("Wie lange?", "de", hits, {"de": Confidence(RELATED, 0.6)}).text
+    unlikely = compose("Wie lange?", "de", hits, {"de": Confidence(RELATED, 0.3)}).text
     assert sure == "Laufzeit: 40 Minuten. [1]" and maybe == "Möglicherweise: Laufzeit: 40 Minuten. [1]"
+    assert "Laufzeit" not in unlikely and "verwandte Passagen [1]" in unlikely
 
 
 @pytest.mark.parametrize(("scores", "positive", "expected"), [

@@ -22,7 +22,8 @@ from rag.config import PROJECT_DIR
 from rag.store import LOCK, MANIFEST, VECTORS, load_index, read_manifest
 from tests.conftest import hashing_settings
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+pytestmark = [pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals"),
+              pytest.mark.slow]  # builds killed in child processes: 11 s, kept out of the inner loop
 
 QUESTIONS = ["Wer führte Regie?", "Who plays Seon-woo?", "What is the capital of Peru?"]
 

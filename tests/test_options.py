@@ -43,8 +43,8 @@ def test_evidence_from_every_language_decides_relevance(hashing_assistant: Assis
 def test_answer_only_in_a_hidden_language_says_where_it_is(hashing_assistant: Assistant,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     class GermanAnswers:  # as when only the German side is sure: the question's own language is only related
-        def grade(self, signals: dict[str, float], off_topic: bool = False) -> Confidence:
-            return Confidence(RELATED if signals["same_language"] else ANSWERS, 0.5)
+        def grade(self, signals: dict[str, dict[str, float]]) -> dict[str, Confidence]:
+            return {lang: Confidence(RELATED if s["same_language"] else ANSWERS, 0.5) for lang, s in signals.items()}
 
     monkeypatch.setattr(rag.assistant.confidence, "shipped", GermanAnswers)
     answer = hashing_assistant.ask("Who directed the series?", languages=["en"])

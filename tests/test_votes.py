@@ -21,6 +21,8 @@ from tests.test_adapter import QUESTIONS, rank, tiny  # noqa: F401 - tiny is a f
 
 __all__ = ["tiny"]
 
+pytestmark = pytest.mark.usefixtures("open_policy", "quick_learning")  # tiny corpus: see tests/conftest.py
+
 
 def plain(settings: Settings) -> Assistant:
     """The tiny index's assistant, ranking by the dense score alone (the bag-of-words embedder's lexical

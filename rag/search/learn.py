@@ -64,7 +64,7 @@ def make_passages(vectors: np.ndarray, sentence_vectors: np.ndarray, owner: np.n
     return Passages(np.ascontiguousarray(vectors[lo:hi], dtype=np.float32), sentences, mask)
 
 
-def train(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, steps: int = STEPS,
+def train(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, steps: int | None = None,
           weight_decay: float = LAMBDA) -> Adapter:
     """Fit W on pairs (deterministic: one thread, fixed seed, zero start).
 
@@ -72,7 +72,7 @@ def train(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, step
         pairs: the training pairs.
         passages: language → its passages.
         model: the model the vectors came from (stored with W).
-        steps: full-batch Adam steps.
+        steps: full-batch Adam steps (default STEPS).
         weight_decay: λ of λ‖W‖².
 
     Returns:
@@ -88,7 +88,7 @@ def train(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, step
         weights = torch.zeros(dim, dim, dtype=torch.float32, requires_grad=True)
         optimizer = torch.optim.Adam([weights], lr=LR)
         batches = _batches(pairs, passages, torch)
-        for _ in range(steps):
+        for _ in range(STEPS if steps is None else steps):
             optimizer.zero_grad()
             loss = weight_decay * (weights**2).sum()
             for queries, own, sent, mask, positive, hard in batches:
@@ -139,11 +139,12 @@ def figures(adapter: Adapter, pairs: Sequence[Pair], passages: dict[str, Passage
     return _figures_from(ranks(adapter, pairs, passages), pairs)
 
 
-def cross_validate(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, folds: int = FOLDS,
-                   steps: int = STEPS) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
-    """Grouped k-fold: identity's and the adapter's figures on held-out questions (all folds pooled)."""
+def cross_validate(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, folds: int | None = None,
+                   steps: int | None = None) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Grouped k-fold (default FOLDS): identity's and the adapter's figures on held-out questions, folds pooled."""
     groups = sorted({p.group for p in pairs})
-    folds = min(folds, len(groups))  # few questions (a handful of votes): leave one question out at a time
+    # Few questions (a handful of votes): leave one question out at a time.
+    folds = min(FOLDS if folds is None else folds, len(groups))
     fold_of = {g: i % folds for i, g in enumerate(groups)}
     held: list[Pair] = []
     adapted: list[int] = []

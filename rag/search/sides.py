@@ -19,11 +19,10 @@ class Side:
     features: dict[str, float]
 
 
-def features(found: Found, every: dict[str, Found], evidence: float, same_language: bool,
-             silent: bool = False) -> dict[str, float]:
+def features(found: Found, every: dict[str, Found], same_language: bool, silent: bool = False) -> dict[str, float]:
     """The signals of one language's result (rag.search.confidence reads them by name)."""
     scores = [h.score for h in found.hits]
-    return {"evidence": found.evidence, "question": evidence,
+    return {"evidence": found.evidence,
             "gap": max(f.evidence for f in every.values()) - found.evidence,
             "top": scores[0] if scores else 0.0, "margin": scores[0] - scores[1] if len(scores) > 1 else 0.0,
             "same_language": float(same_language), "silent": float(silent)}
