@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from rag.answer import LIKELY
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.corpus import collapse
@@ -20,11 +21,12 @@ pytestmark = pytest.mark.slow  # loads the real models: minutes, not seconds
 # Floors for the eval set's TEST split (with the shipped adapter), a little under what the README reports,
 # so that noise passes and a real regression fails.
 # One question is about 0.007 of a direction (about 140 each) and 0.0045 of off-topic (220).
-FLOOR_HIT3 = {"en->en": 0.76, "en->de": 0.80, "de->en": 0.72, "de->de": 0.82}  # measured .801 .843 .759 .864
-FLOOR_MEAN_HIT1 = 0.63  # measured 0.673
-FLOOR_OFF_TOPIC = 0.33  # measured 0.377
-FLOOR_MISSING_SIDE = 0.85  # a language whose source does not answer is not said to answer (0.94 measured)
-FLOOR_AUROC = 0.65  # the confidence ranks sides whose top 3 hold the answer above the others (0.718 measured)
+FLOOR_HIT3 = {"en->en": 0.80, "en->de": 0.85, "de->en": 0.80, "de->de": 0.87}  # measured .844 .893 .844 .914
+FLOOR_MEAN_HIT1 = 0.68  # measured 0.721
+FLOOR_ANSWERED = 0.98  # answerable questions given passages: nothing on-topic is hidden (1.000 measured)
+FLOOR_OFF_TOPIC = 0.10  # questions no source answers given none (0.155 measured: the price of hiding nothing on topic)
+FLOOR_MISSING_SIDE = 0.90  # a language whose source does not answer is not said to answer (0.96 measured)
+FLOOR_AUROC = 0.68  # the confidence ranks sides whose top 3 hold the answer above the others (0.740 measured)
 FLOOR_FOLLOW_UP_HIT3 = 0.75  # second turns of follow-up conversations, both splits, mean of the directions
 
 
@@ -52,10 +54,15 @@ def test_who_directed_cites_both_languages_at_the_right_place(real: Assistant) -
     "What is the capital of France?", "Wie wird das Wetter morgen in Berlin?",
     "Give me a good pancake recipe.", "How do I sort a list in Python?",
 ])
-def test_off_topic_question_gets_no_passages(real: Assistant, question: str) -> None:
+def test_off_topic_question_gets_no_passages_or_never_claims_an_answer(real: Assistant, question: str) -> None:
+    """The topic gate refuses at most 1 % of on-topic questions, so some off-topic ones pass it ("pancake recipe"):
+    then every language is only `related`, more likely wrong than right, and the text quotes nothing."""
     answer = real.ask(question)
-    assert answer.passages == []
-    assert "nichts gefunden" in answer.text or "nothing" in answer.text
+    if answer.passages:
+        assert all(c.label == "related" and c.probability < LIKELY for c in answer.confidence.values())
+        assert answer.text.count("[") == len(answer.passages) and "Possibly" not in answer.text
+    else:
+        assert "nichts gefunden" in answer.text or "nothing" in answer.text
 
 
 @pytest.mark.parametrize("question", EXAMPLES)
@@ -87,6 +94,7 @@ def test_quality_floor_on_the_test_split(real: Assistant) -> None:
     hit1 = [m["hit@1"] for m in report["directions"].values()]
     assert sum(hit1) / len(hit1) >= FLOOR_MEAN_HIT1, report["directions"]
     assert report["abstain_off_topic"]["accuracy"] >= FLOOR_OFF_TOPIC, report
+    assert report["answered"]["accuracy"] >= FLOOR_ANSWERED, report["answered"]
     assert report["abstain_missing_side"]["accuracy"] >= FLOOR_MISSING_SIDE, report["abstain_missing_side"]
     assert report["confidence"]["auroc_top3"] >= FLOOR_AUROC, report["confidence"]
 
@@ -101,8 +109,8 @@ def test_the_shipped_adapter_is_installed_and_beats_identity_on_the_test_split(r
         directions = evaluate(lambda q: assistant.ask(q, k=3), items)["test"]["directions"].values()
         return sum(m[key] for m in directions) / len(directions)
 
-    assert mean(real, "hit@3") >= mean(plain, "hit@3") + 0.05  # measured 0.817 against 0.723
-    assert mean(real, "hit@1") >= mean(plain, "hit@1") + 0.08  # measured 0.673 against 0.534
+    assert mean(real, "hit@3") >= mean(plain, "hit@3") + 0.05  # measured 0.874 against 0.774
+    assert mean(real, "hit@1") >= mean(plain, "hit@1") + 0.08  # measured 0.721 against 0.564
 
 
 def test_follow_ups_find_their_answer_through_the_conversation(real: Assistant) -> None:
