@@ -62,7 +62,9 @@ def make_ask(assistant: "Any") -> Callable[..., dict[str, Any]]:
             question, text (a short answer with [n] citation markers), lang (the question's language)
             and passages, each with text, lang, source (file name), start and end (character offsets),
             line_start, line_end, score and highlight (its sentence closest to the question, or "" when
-            the passage scores well below its language's best).
+            the passage scores well below its language's best), and confidence: per language a label
+            ("answers"; "related": about the subject, may not answer; "none": the question is off-topic)
+            and the calibrated probability that its top 3 passages hold the answer.
         """
         import gradio as gr
 
