@@ -49,6 +49,11 @@ def _run(argv: Sequence[str] | None) -> int:
         return 130
 
 
+def as_json(value: object) -> str:
+    """JSON for the terminal: UTF-8 as it is ("Führte", not "F\\u00fchrte"), control characters escaped."""
+    return json_safe(json.dumps(value, ensure_ascii=False, indent=2))
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     from rag.config import Settings
 
@@ -81,7 +86,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.json:
         out = {**asdict(report), "skipped": [asdict(s) for s in report.skipped], "others": list(report.others),
                "model": settings.model, "index": str(settings.index_dir)}
-        print(json_safe(json.dumps(out, ensure_ascii=False, indent=2)))
+        print(as_json(out))
         return 0
     langs = ", ".join(f"{lang}: {n}" for lang, n in sorted(report.languages.items()))
     state = "unchanged" if report.unchanged else f"{report.embedded} embedded, {report.reused} reused"
@@ -102,7 +107,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     assistant = Assistant.load(settings=settings, check_stale=_check_stale(args, settings))
     answer = assistant.ask(args.question, k=settings.k if args.k is None else args.k)
     if args.json:
-        print(json_safe(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)))
+        print(as_json(answer.to_dict()))
         return 0
     # Corpus text and file names may hold escape sequences: none reaches the terminal raw.
     print(printable(answer.text))
@@ -139,7 +144,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             ask, turns, progress=True, group=lambda i: f"{i.split} {i.category}").items() if g != "all"})
     report["settings"] = {key: str(value) for key, value in vars(assistant.settings).items()}
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(as_json(report))
     else:
         print(format_report({k: v for k, v in report.items() if k != "settings"}))
     return 0
@@ -154,7 +159,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
         return 0
     lesson = learn(settings, args.sources, install=not args.dry_run)
     if args.json:
-        print(json.dumps(asdict(lesson), indent=2))
+        print(as_json(asdict(lesson)))
         return 0
     print(f"learned from {lesson.questions} questions ({lesson.pairs} question→language pairs)")
     for part, pair in lesson.figures.items():
@@ -176,7 +181,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         except ValueError:
             raise ConfigError(f"--scale takes comma-separated passage counts, not {args.scale!r}") from None
         result = run_scale(settings, sizes, full_build=max(0, args.full_build))
-        print(json.dumps(result, indent=2) if args.json else format_scale(result))
+        print(as_json(result) if args.json else format_scale(result))
         return 0
     from benchmarks.baseline import INSTALL_HINT, available
     from benchmarks.run import format_table, run
@@ -187,7 +192,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     result = run(settings, index_dir=args.index, baseline=not args.no_baseline, files=max(0, args.files),
                  eval_set=args.set or DEFAULT_SET)
-    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else format_table(result))
+    print(as_json(result) if args.json else format_table(result))
     return 0
 
 
