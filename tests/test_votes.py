@@ -14,8 +14,8 @@ from rag.cli import main
 from rag.config import Settings
 from rag.errors import IndexWriteError
 from rag.search.adapter import ADAPTER, PREVIOUS
-from rag.search.teach import pairs_from_votes
 from rag.serve import feedback
+from rag.serve.learning import pairs_from_votes
 from rag.serve.votes import VOTES, read_votes, record_vote
 from tests.test_adapter import QUESTIONS, rank, tiny  # noqa: F401 - tiny is a fixture
 

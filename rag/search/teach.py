@@ -15,7 +15,6 @@ from rag.evaluation import LANGS, Item
 from rag.retrieve import Retriever
 from rag.search.adapter import Adapter, save_adapter
 from rag.search.learn import Pair, Passages, cross_validate, figures, make_passages, train
-from rag.serve.votes import Vote
 
 
 @dataclass(frozen=True)
@@ -59,27 +58,6 @@ def pairs_from(items: list[Item], retriever: Retriever) -> list[Pair]:
         if rows:  # a gold string no passage holds whole (split by chunking) teaches nothing
             out.append(Pair(item.id, f"{q}->{p}", vectors[item.questions[q]], p, rows))
     return out
-
-
-def pairs_from_votes(votes: list[Vote], retriever: Retriever) -> list[Pair]:
-    """A pair per (question, passage language) with at least one 👍; its 👎 passages are hard negatives.
-
-    Votes on passages the index no longer holds (the text moved in a rebuild) are passed over.
-    """
-    chunks, rows = retriever.index.chunks, {}
-    for lang, (lo, hi) in retriever.ranges.items():
-        rows.update({(c.source, c.start, c.end): (lang, i - lo) for i, c in enumerate(chunks[lo:hi], start=lo)})
-    marked: dict[tuple[str, str, str], tuple[set[int], set[int]]] = {}
-    for vote in votes:
-        found = rows.get((vote.source, vote.start, vote.end))
-        if found is not None:
-            up, down = marked.setdefault((vote.question, vote.lang, found[0]), (set(), set()))
-            (up if vote.up else down).add(found[1])
-    wanted = [(key, up, down - up) for key, (up, down) in marked.items() if up]
-    questions = sorted({key[0] for key, _, _ in wanted})
-    vectors = dict(zip(questions, retriever.question_vectors(questions), strict=True)) if questions else {}
-    return [Pair(question, f"{lang}->{target}", vectors[question], target, tuple(sorted(up)), tuple(sorted(down)))
-            for (question, lang, target), up, down in wanted]
 
 
 def teach(retriever: Retriever, pairs: list[Pair], test: list[Pair], index_dir: Path, install: bool = True,

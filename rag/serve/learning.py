@@ -7,10 +7,32 @@ from pathlib import Path
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
 from rag.evaluation import DEFAULT_SET, load_set
+from rag.retrieve import Retriever
 from rag.search.adapter import PREVIOUS, Adapter, load_adapter, remove_adapter, save_adapter
 from rag.search.learn import Pair
-from rag.search.teach import Lesson, pairs_from, pairs_from_votes, teach
-from rag.serve.votes import read_votes
+from rag.search.teach import Lesson, pairs_from, teach
+from rag.serve.votes import Vote, read_votes
+
+
+def pairs_from_votes(votes: list[Vote], retriever: Retriever) -> list[Pair]:
+    """A pair per (question, passage language) with at least one 👍; its 👎 passages are hard negatives.
+
+    Votes on passages the index no longer holds (the text moved in a rebuild) are passed over.
+    """
+    chunks, rows = retriever.index.chunks, {}
+    for lang, (lo, hi) in retriever.ranges.items():
+        rows.update({(c.source, c.start, c.end): (lang, i - lo) for i, c in enumerate(chunks[lo:hi], start=lo)})
+    marked: dict[tuple[str, str, str], tuple[set[int], set[int]]] = {}
+    for vote in votes:
+        found = rows.get((vote.source, vote.start, vote.end))
+        if found is not None:
+            up, down = marked.setdefault((vote.question, vote.lang, found[0]), (set(), set()))
+            (up if vote.up else down).add(found[1])
+    wanted = [(key, up, down - up) for key, (up, down) in marked.items() if up]
+    questions = sorted({key[0] for key, _, _ in wanted})
+    vectors = dict(zip(questions, retriever.question_vectors(questions), strict=True)) if questions else {}
+    return [Pair(question, f"{lang}->{target}", vectors[question], target, tuple(sorted(up)), tuple(sorted(down)))
+            for (question, lang, target), up, down in wanted]
 
 
 def learn(settings: Settings, sources: list[str], install: bool = True) -> Lesson:
