@@ -157,7 +157,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
                           vocabulary, vocab_vectors, everyday, vectors[w:])
         if first_build:  # a new index of the project's corpus gets the adapter trained for it (rag/adapters/)
             with suppress(OSError, RagError):
-                install_shipped(settings.index_dir, settings.model, files)
+                install_shipped(settings.index_dir, settings.model, int(vectors.shape[1]), files)
     return BuildReport(len(chunks), languages, len(todo), len(keys) - len(todo),
                        time.perf_counter() - t0, False, corpus.skipped, corpus.others)
 

@@ -124,12 +124,13 @@ def save_adapter(index_dir: Path, adapter: Adapter, name: str = ADAPTER) -> None
 SHIPPED = Path(__file__).resolve().parent.parent / "adapters"  # trained on the project's corpus: tools/ship_adapter.py
 
 
-def install_shipped(index_dir: Path, model: str, files: dict[str, str]) -> bool:
+def install_shipped(index_dir: Path, model: str, dim: int, files: dict[str, str]) -> bool:
     """Give a new index the adapter shipped for its model, if it was trained on exactly these corpus files.
 
     Args:
         index_dir: the index folder (it has no adapter yet).
         model: the index's model.
+        dim: its vectors' dimension.
         files: the index's corpus files, source → SHA-256 (the manifest's "files").
 
     Returns:
@@ -138,7 +139,7 @@ def install_shipped(index_dir: Path, model: str, files: dict[str, str]) -> bool:
     path = SHIPPED / f"{model}.json"
     if not path.is_file():
         return False
-    shipped = _parse(path.read_bytes(), SHIPPED, model, -1, check_dim=False)
+    shipped = _parse(path.read_bytes(), SHIPPED, model, dim)
     if shipped.info.get("files") != files or shipped.weights is None:
         return False  # another corpus: it starts with no adapter and gains one from `rag learn`
     save_adapter(index_dir, shipped)
@@ -180,7 +181,7 @@ def load_adapter(index_dir: Path, model: str, dim: int, name: str = ADAPTER) -> 
     return _parse(data, index_dir, model, dim)
 
 
-def _parse(data: bytes, index_dir: Path, model: str, dim: int, check_dim: bool = True) -> Adapter:
+def _parse(data: bytes, index_dir: Path, model: str, dim: int) -> Adapter:
     broken = (f"{index_dir / ADAPTER} is damaged ({{}}): retrain it with `rag learn`, or remove it with "
               "`rag learn --reset`")
     try:
@@ -195,7 +196,7 @@ def _parse(data: bytes, index_dir: Path, model: str, dim: int, check_dim: bool =
         raise IndexCorruptError(broken.format(" ".join(str(exc).split())[:120])) from None
     if len(raw) != stored_dim * stored_dim * 4:
         raise IndexCorruptError(broken.format("its size does not match its dimension"))
-    if stored_model != model or (check_dim and stored_dim != dim):
+    if stored_model != model or stored_dim != dim:
         raise IndexStaleError(f"the adapter in {index_dir} was trained for model {stored_model!r} ({stored_dim} "
                               f"dimensions), the index uses {model!r} ({dim}): retrain it with `rag learn`, or "
                               "remove it with `rag learn --reset`")

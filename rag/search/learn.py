@@ -9,7 +9,7 @@ and its sentences' (as rag.dense scores it, sentence_weight 1).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,6 +168,6 @@ def _figures_from(found: list[int], pairs: Sequence[Pair]) -> dict[str, dict[str
     return out
 
 
-def _rate(outcomes: object) -> float:
-    values = list(outcomes)  # type: ignore[call-overload]
+def _rate(outcomes: Iterable[bool]) -> float:
+    values = list(outcomes)
     return round(sum(values) / len(values), 4) if values else 0.0
