@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     from rag.assistant import default_assistant
     from rag.errors import RagError
-    from rag.ui import launch
+    from rag.serve.page import launch
 
     if args.host not in ("127.0.0.1", "localhost") and not args.auth:
         print(f"warning: serving on {args.host} without --auth-file (or RAG_AUTH): anyone on the network can use it",

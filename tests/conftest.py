@@ -130,7 +130,7 @@ def free_port() -> int:
 @contextmanager
 def serving(assistant: Assistant, host: str = "127.0.0.1", **launch: Any) -> Iterator[str]:
     """Serve the chat page for assistant in this process; yields its URL, closes it after."""
-    from rag.ui import create_app
+    from rag.serve.page import create_app
 
     demo = create_app(assistant)
     _, url, _ = demo.launch(server_name=host, server_port=free_port(), prevent_thread_lock=True, quiet=True,

@@ -15,9 +15,9 @@ import pytest
 
 from rag.api import GENERIC_ERROR
 from rag.assistant import Assistant
+from rag.serve.chat import format_error
+from rag.serve.page import create_app
 from rag.serve.request import MAX_HISTORY
-from rag.serve.sources import format_error
-from rag.ui import create_app
 from tests.conftest import free_port, serving
 
 # gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.
@@ -131,27 +131,27 @@ def join_chat(url: str, fn_index: int, data: list[Any], session: str) -> str:
 
 
 @pytest.mark.parametrize(("data", "words"), [
-    ([["Wer", "Regie"], None, None, 3, ["en", "de"]], "must be text"),
-    ([123, None, None, 3, ["en", "de"]], "must be text"), ([True, None, None, 3, ["en"]], "must be text"),
-    ([{"q": 1}, None, None, 3, ["en"]], "must be text"), (["Wer?", None, None, math.nan, ["en"]], "k must"),
-    (["Wer?", None, None, 99, ["en"]], "k must"), (["Wer?", None, None, "3", ["en"]], "k must"),
-    (["Wer?", None, None, 3, "en"], "language codes"), (["Wer?", None, None, 3, [["en"]]], "language codes"),
+    ([["Wer", "Regie"], None, 3, ["en", "de"]], "must be text"),
+    ([123, None, 3, ["en", "de"]], "must be text"), ([True, None, 3, ["en"]], "must be text"),
+    ([{"q": 1}, None, 3, ["en"]], "must be text"), (["Wer?", None, math.nan, ["en"]], "k must"),
+    (["Wer?", None, 99, ["en"]], "k must"), (["Wer?", None, "3", ["en"]], "k must"),
+    (["Wer?", None, 3, "en"], "language codes"), (["Wer?", None, 3, [["en"]]], "language codes"),
 ])
 def test_hidden_chat_handler_refuses_malformed_input(chat_page: tuple[str, int], data: list[Any], words: str,
                                                      capfd: pytest.CaptureFixture[str]) -> None:
     message = chat_over_http(chat_page, data)
     assert message["success"] is True  # a message in the chat, not a server error
-    reply = message["output"]["data"][0][-1]["content"][0]["text"]
-    assert words in reply.casefold() or words in reply
+    reply = message["output"]["data"][0]  # the conversation's HTML
+    assert 'role="alert"' in reply and (words in reply.casefold() or words in reply)
     err = capfd.readouterr().err
     assert "Traceback" not in err and len(err) < 10_000
 
 
 def test_hidden_chat_handler_ignores_a_client_sent_history(chat_page: tuple[str, int]) -> None:
-    huge = [{"role": "user", "content": "x" * 100}] * 5000  # the history is server-side state: never read
-    done = chat_over_http(chat_page, ["Wer führte Regie?", huge, ["Wer?"] * 5000, 3, ["en", "de"]])
-    messages = done["output"]["data"][0]
-    assert [m["role"] for m in messages] == ["user", "assistant"]
+    huge = [{"question": "x" * 100}] * 5000  # the conversation is server-side state: never read
+    done = chat_over_http(chat_page, ["Wer führte Regie?", huge, 3, ["en", "de"]])
+    html = done["output"]["data"][0]
+    assert html.count('class="rag-turn"') == 1 and "x" * 100 not in html
 
 
 def test_an_unexpected_error_shows_a_generic_message_and_logs_the_traceback(
@@ -163,12 +163,11 @@ def test_an_unexpected_error_shows_a_generic_message_and_logs_the_traceback(
 
     monkeypatch.setattr(hashing_assistant, "ask", broken)
     with caplog.at_level(logging.ERROR, logger="rag"):
-        done = chat_over_http(chat_page, ["Wer führte Regie?", None, None, 3, ["en", "de"]])
+        done = chat_over_http(chat_page, ["Wer führte Regie?", None, 3, ["en", "de"]])
         with pytest.raises(Exception, match=GENERIC_ERROR) as refused:
             client.predict("Wer führte Regie?", api_name="/ask")
     assert done["success"] is True  # a message in the chat, not a server error
-    reply = done["output"]["data"][0][-1]["content"][0]["text"]
-    assert reply == format_error(GENERIC_ERROR)
+    assert format_error(GENERIC_ERROR) in done["output"]["data"][0]
     assert "secret" not in str(refused.value) and "Traceback" not in str(refused.value)
     logged = [r for r in caplog.records if r.exc_info and "secret internals" in str(r.exc_info[1])]
     assert len(logged) == 2  # one per handler, each with its traceback
@@ -208,9 +207,9 @@ def test_mcp_is_served_only_without_auth(hashing_assistant: Assistant, monkeypat
                                          auth: tuple[str, str] | None, mcp: bool) -> None:
     import gradio as gr
 
-    import rag.ui
+    import rag.serve.page
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: calls.append(kwargs))
-    rag.ui.launch(hashing_assistant, auth=auth)
+    rag.serve.page.launch(hashing_assistant, auth=auth)
     assert calls[-1]["mcp_server"] is mcp  # Gradio's MCP route asks for no login

@@ -285,7 +285,7 @@ def test_the_page_and_api_show_a_raw_byte_name_escaped(tmp_path: Path, hashing_e
 
     from rag.api import make_ask
     from rag.config import Settings
-    from rag.serve.sources import format_reply, format_sources
+    from rag.serve.chat import Turn, conversation_html
 
     settings = Settings.from_env(corpus_dir=corpus_with(tmp_path, b"bad\xffname.txt"), index_dir=tmp_path / "index")
     build_index(settings)
@@ -293,4 +293,5 @@ def test_the_page_and_api_show_a_raw_byte_name_escaped(tmp_path: Path, hashing_e
     answer = make_ask(assistant)("Who directed the series?")
     assert {p["source"] for p in answer["passages"]} == {"bad\\xffname.txt"} and orjson.dumps(answer)
     shown = assistant.ask("Who directed the series?")
-    assert "bad\\xffname.txt" in format_sources(shown) and "bad\\xffname.txt" in format_reply(shown)
+    page = conversation_html([Turn(shown.question, shown, languages=("en",))], assistant.index)
+    assert page.count("bad\\xffname.txt") >= 3 and orjson.dumps(page)  # card, quote and viewer; sendable

@@ -11,7 +11,7 @@ import pytest
 from rag.assistant import Assistant
 from rag.config import PROJECT_DIR, Settings
 from rag.index import build_index
-from rag.ui import EXAMPLES
+from rag.serve.page import EXAMPLES
 from tests.conftest import CORPUS, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,59 +43,136 @@ def url(assistant: Assistant) -> Iterator[str]:
         yield local_url
 
 
-def ask(page, question: str, replies: int) -> None:  # type: ignore[no-untyped-def]
-    """Type a question, press Enter and wait until the chat shows `replies` bot messages."""
+def ask(page, question: str, turns: int) -> None:  # type: ignore[no-untyped-def]
+    """Type a question, press Enter and wait until the conversation shows `turns` turns."""
     box = page.locator("#question textarea")
     box.fill(question)
     box.press("Enter")
-    bot = page.locator("#chat [data-testid='bot']")
-    bot.nth(replies - 1).wait_for(timeout=TIMEOUT_MS)
+    page.locator("#conversation .rag-turn").nth(turns - 1).wait_for(timeout=TIMEOUT_MS)
 
 
-def test_german_question_cites_both_languages_and_script_stays_text(url: str,
-                                                                   tmp_path: Path) -> None:
+def launch(p, viewport: tuple[int, int] = (1280, 1000)):  # type: ignore[no-untyped-def]
+    """A headless Chromium page that may use the clipboard (for "Copy quote")."""
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    return browser, context.new_page()
+
+
+def test_a_citation_opens_its_card_and_its_document_and_a_clear_leaves_no_trace(
+        url: str, assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    histories: list[list[str]] = []
+    real = assistant.ask
+    monkeypatch.setattr(assistant, "ask", lambda *a, **kw: (histories.append(list(kw.get("history") or [])),
+                                                             real(*a, **kw))[1])
     dialogs: list[str] = []
     shot = (PROJECT_DIR / "docs" / "screenshot.png" if os.environ.get("RAG_SCREENSHOT") == "1"
             else tmp_path / "screenshot.png")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        browser, page = launch(p)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
             page.goto(url, timeout=TIMEOUT_MS)
-
             ask(page, "Wer führte Regie?", 1)
-            chat, sources = page.locator("#chat"), page.locator("#sources")
-            for text in ("soundtrack1_review_en.txt", "soundtrack1_article_de.txt"):
-                expect(sources.get_by_text(text).first).to_be_visible(timeout=TIMEOUT_MS)
+            turn = page.locator("#conversation .rag-turn").last
             for name in ("English", "Deutsch"):
-                expect(sources.get_by_role("heading", name=name)).to_be_visible()
-            expect(sources.get_by_text("score").first).to_be_visible()
-            expect(sources.locator("mark").first).to_be_visible()
-            # The question and the short answer stay in view; the reply is announced as words, not markup.
-            expect(chat.get_by_text("Wer führte Regie?")).to_be_in_viewport()
-            bot = chat.locator("[data-testid='bot']").last
-            expect(bot).to_be_in_viewport()
-            label = bot.get_attribute("aria-label") or ""
-            assert label.startswith("bot's message: ") and "[1]" in label
-            assert "<" not in label and "style=" not in label
+                expect(turn.get_by_role("heading", name=name)).to_be_visible()
+            expect(turn.locator(".rag-chip").first).to_be_visible()  # confidence as a word
+            assert "score" not in turn.locator(".rag-meta").first.inner_text()  # the score is a tooltip only
+            expect(page.locator(".rag-a-text")).to_be_in_viewport()  # the answer first, in view
             page.screenshot(path=str(shot), full_page=True)
 
-            # Clicking an example asks it.
-            page.locator("button", has_text=EXAMPLES[1]).first.click()
-            page.locator("#chat [data-testid='bot']").nth(1).wait_for(timeout=TIMEOUT_MS)
-            expect(chat.get_by_text(EXAMPLES[1])).to_be_visible()
-            expect(sources.get_by_text(EXAMPLES[1])).to_be_visible(timeout=TIMEOUT_MS)
+            # [1] (by keyboard) scrolls to its card and flashes it.
+            cite = page.locator("a.rag-cite", has_text="[1]").first
+            cite.focus()
+            page.keyboard.press("Enter")
+            card = page.locator("#t1-p1")
+            expect(card).to_be_in_viewport()
+            assert page.evaluate("location.hash") == "#t1-p1" and page.locator(".rag-card:target").count() == 1
+            cited_text = card.locator(".rag-text").inner_text()
 
-            for n, evil in enumerate(["<script>alert(1)</script>",
-                                      "<img src=x onerror=alert(1)>"], start=3):
+            # "Show in document": the cited span highlighted, with its neighbours; Escape closes it.
+            card.get_by_role("button", name="Show in document").focus()
+            page.keyboard.press("Enter")
+            viewer = page.locator("dialog[open]")
+            expect(viewer).to_be_visible()
+            expect(viewer.locator(".rag-here")).to_have_text(cited_text)
+            shown = viewer.locator(".rag-viewer-text").inner_text()
+            assert len(shown) > len(cited_text) + 40 and shown.count("line") >= 2  # paragraphs around it
+            expect(viewer.get_by_role("heading")).to_contain_text("soundtrack1_")
+            viewer.get_by_role("button", name="Next passage →").click()
+            expect(page.locator("dialog[open] .rag-here")).not_to_have_text(cited_text)
+            page.keyboard.press("Escape")
+            expect(page.locator("dialog[open]")).to_have_count(0)
+
+            card.get_by_role("button", name="Copy quote").click()
+            expect(card.get_by_role("button", name="Copy quote [1] with its citation")).to_have_text("Copied ✓")
+            quote = page.evaluate("navigator.clipboard.readText()")
+            assert cited_text[:40] in quote and "soundtrack1_" in quote and "line" in quote
+
+            # A reload keeps the conversation; the one Clear empties it, and the next question has no history.
+            page.reload()
+            page.locator("#conversation .rag-turn").first.wait_for(timeout=TIMEOUT_MS)
+            expect(page.locator("#conversation")).to_contain_text("Wer führte Regie?")
+            page.locator("#clear").click()
+            expect(page.locator("#conversation .rag-turn")).to_have_count(0)
+            histories.clear()
+            ask(page, "Who plays Seon-woo?", 1)
+            expect(page.locator("#conversation .rag-turn")).to_have_count(1)
+            expect(page.locator("#conversation")).not_to_contain_text("Wer führte Regie?")
+            assert histories == [[]]
+            page.reload()
+            page.locator("#conversation .rag-turn").first.wait_for(timeout=TIMEOUT_MS)
+            expect(page.locator("#conversation .rag-turn")).to_have_count(1)
+            expect(page.locator("#conversation")).not_to_contain_text("Wer führte Regie?")
+
+            # Clicking an example asks it; a script question stays text.
+            page.locator("button", has_text=EXAMPLES[1]).first.click()
+            ask_turns = page.locator("#conversation .rag-turn")
+            expect(ask_turns).to_have_count(2, timeout=TIMEOUT_MS)
+            for n, evil in enumerate(["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"], start=3):
                 ask(page, evil, n)
-                expect(chat.get_by_text(evil, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
-            assert page.locator("#chat script, #sources script, img[src='x']").count() == 0
+                expect(page.locator("#conversation").get_by_text(evil, exact=True)).to_be_visible()
+            assert page.locator("#conversation script, img[src='x']").count() == 0
             page.wait_for_timeout(300)  # give an injected handler the chance to fire
         finally:
             browser.close()
     assert dialogs == []
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", [(1280, 1000), (390, 844)], ids=["desktop", "phone"])
+def test_no_serious_accessibility_violations_before_and_after_an_answer(
+        url: str, theme: str, viewport: tuple[int, int], tmp_path: Path) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    found: dict[str, list[str]] = {}
+
+    def check(page, moment: str) -> None:  # type: ignore[no-untyped-def]
+        for violation in Axe().run(page).response["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                found.setdefault(moment, []).append(
+                    f"{violation['id']}: {[node['target'] for node in violation['nodes'][:3]]}")
+
+    with sync_playwright() as p:
+        browser, page = launch(p, viewport)
+        try:
+            page.goto(f"{url}?__theme={theme}", timeout=TIMEOUT_MS)
+            page.locator("#question textarea").wait_for(timeout=TIMEOUT_MS)
+            check(page, "before")
+            ask(page, "Wer führte Regie?", 1)
+            page.wait_for_timeout(500)  # the scroll to the answer
+            answer = page.locator(".rag-a-text").last.bounding_box()
+            page.screenshot(path=str(tmp_path / f"answer-{theme}-{viewport[0]}.png"))
+            # The answer's first line is on the first screen, below nothing that hides it.
+            assert answer is not None and answer["y"] >= 0 and answer["y"] + 24 <= viewport[1], tmp_path
+            check(page, "after")
+            page.locator("#t1-p1").get_by_role("button", name="Show in document").click()
+            check(page, "viewer")
+        finally:
+            browser.close()
+    assert found == {}, found

@@ -26,7 +26,7 @@ REWORDED, GOLD = "one part runs how many minutes", QUESTIONS["a"][1]
 
 @pytest.fixture
 def learning_page(tiny: Settings) -> Iterator[tuple[str, Assistant]]:  # noqa: F811
-    from rag.ui import create_app
+    from rag.serve.page import create_app
 
     assistant = plain(tiny.with_(k=6))  # every passage of the tiny corpus on the page: each can be voted on
     demo = create_app(assistant, learning=True)
@@ -38,7 +38,8 @@ def learning_page(tiny: Settings) -> Iterator[tuple[str, Assistant]]:  # noqa: F
 
 
 def first_english_card(page) -> str:  # type: ignore[no-untyped-def]
-    return page.locator("#sources section[lang='en'] li").first.inner_text(timeout=TIMEOUT_MS)
+    turn = page.locator("#conversation .rag-turn").last
+    return turn.locator("section[lang='en'] li").first.inner_text(timeout=TIMEOUT_MS)
 
 
 def test_votes_teach_the_page_and_undo_unteaches_it(learning_page: tuple[str, Assistant], tmp_path: Path) -> None:

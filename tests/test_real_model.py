@@ -12,7 +12,7 @@ from rag.config import Settings
 from rag.corpus import collapse
 from rag.evaluation import CONVERSATIONS, evaluate, load_set, rank_of
 from rag.index import build_index
-from rag.ui import EXAMPLES
+from rag.serve.page import EXAMPLES
 from rag.vocabulary import words
 from tests.conftest import CORPUS
 

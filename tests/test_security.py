@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import rag.assistant
-import rag.ui
+import rag.serve.page
 from rag.assistant import Assistant
 from rag.config import PROJECT_DIR
 from tests.conftest import load_app, serving
@@ -40,7 +40,7 @@ def own_address() -> str | None:
 
 @pytest.fixture
 def launched(monkeypatch: pytest.MonkeyPatch, hashing_assistant: Assistant) -> list[dict[str, Any]]:
-    """Record what app.py / rag.ui.launch ask gradio for, instead of serving."""
+    """Record what app.py / rag.serve.page.launch ask gradio for, instead of serving."""
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: calls.append(kwargs))
     monkeypatch.setattr(rag.assistant, "default_assistant", lambda settings=None: hashing_assistant)
@@ -57,7 +57,7 @@ def test_the_page_binds_to_loopback_by_default(launched: list[dict[str, Any]],
     assert app.main([]) == 0
     assert launched[-1]["server_name"] == "127.0.0.1" and launched[-1]["auth"] is None
     assert not launched[-1].get("share")  # no public gradio.live tunnel
-    rag.ui.launch(hashing_assistant)
+    rag.serve.page.launch(hashing_assistant)
     assert launched[-1]["server_name"] == "127.0.0.1"
 
 

@@ -100,7 +100,7 @@ def test_rag_k_is_the_default_k_of_rag_ask(hashing_index: Settings, monkeypatch:
 
 
 def test_rag_k_is_the_page_slider_default() -> None:
-    from rag.ui import SLIDER_MAX, default_k
+    from rag.serve.page import SLIDER_MAX, default_k
 
     assert default_k(Settings(k=2)) == 2
     assert default_k(Settings(k=50)) == SLIDER_MAX  # the slider stops there

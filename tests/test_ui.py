@@ -1,15 +1,23 @@
-"""The chat page without a browser: construction, safe HTML and plain-text replies, error messages."""
+"""The chat page without a browser: construction, the conversation's safe HTML, cited-first sources with
+confidence words, the viewer's context, reload replay and error messages."""
 
 from __future__ import annotations
+
+import re
+from dataclasses import replace
 
 import gradio as gr
 import pytest
 
 from rag.answer import Answer, Passage
 from rag.assistant import Assistant
+from rag.chunking import Chunk
+from rag.search.confidence import Confidence
+from rag.serve.chat import MAX_TURNS, NO_LANGUAGE, Turn, asked, conversation_html, take_turn
+from rag.serve.page import CONCURRENCY, WELCOME, create_app, replay, shown
 from rag.serve.request import MAX_QUESTION_CHARS
-from rag.serve.sources import NO_PASSAGE, format_reply, format_sources
-from rag.ui import CONCURRENCY, create_app, respond
+from rag.serve.sources import NO_PASSAGE, cited, format_sources, linked_text
+from rag.serve.viewer import REACH, Documents, viewer_html
 
 # gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
@@ -21,23 +29,14 @@ def assistant(hashing_assistant: Assistant) -> Assistant:
     return hashing_assistant
 
 
-
-def passage(text: str, lang: str = "en", highlight: str = "") -> Passage:
+def passage(text: str, lang: str = "en", highlight: str = "", start: int = 0) -> Passage:
     source = "soundtrack1_review_en.txt" if lang == "en" else "soundtrack1_article_de.txt"
-    return Passage(text, lang, source, 0, len(text), 0.5, 3, 4, highlight)
+    return Passage(text, lang, source, start, start + len(text), 0.5, 3, 4, highlight)
 
 
-def reply_of(history: list[dict]) -> str:
-    assert history[-1]["role"] == "assistant"
-    return history[-1]["content"]
-
-
-def chat(assistant: Assistant, question: object, messages: list[dict] | None = None,
-         k: object = 3, languages: object = None) -> tuple[list[dict], str]:
-    """One chat turn: the messages after it, and the sources panel."""
-    messages, _, sources, box = respond(assistant, question, messages or [], [], k, languages)
-    assert box == ""
-    return messages, sources
+def chunk(start: int, line: int, text: str = "", heading: str = "") -> Chunk:
+    text = text or f"chunk at {start}"
+    return Chunk("doc.txt", start, start + len(text), "en", text, heading, line, line)
 
 
 def test_create_app_builds_with_ask_endpoint(assistant: Assistant) -> None:
@@ -49,66 +48,109 @@ def test_create_app_builds_with_ask_endpoint(assistant: Assistant) -> None:
 
 
 @pytest.mark.parametrize("evil", XSS)
-def test_sources_and_reply_escape_question_and_passages(evil: str) -> None:
+def test_the_conversation_escapes_question_answer_and_passages(evil: str) -> None:
     text = f"Before. {evil} is the answer. After."
-    cited = passage(text, highlight=f"{evil} is the answer.")
-    answer = Answer(evil, f"{evil} is the answer. [1]", [cited])
-    html = format_sources(answer, ["en", "de"])
+    answer = Answer(evil, f"{evil} is the answer. [1]", [passage(text, highlight=f"{evil} is the answer.")])
+    html = conversation_html([Turn(evil, answer, languages=("en", "de"))])
     assert "<script" not in html and "<img" not in html
     assert "&lt;" in html and "<mark" in html
-    assert "soundtrack1_review_en.txt" in html and "lines 3–4" in html and "score 0.50" in html
-    assert NO_PASSAGE["de"] in html  # German section says it has nothing
-    reply = format_reply(answer)
-    assert "<" not in reply.replace("&lt;", "") and "[1] soundtrack1_review_en.txt, lines 3–4" in reply
+    assert "soundtrack1_review_en.txt" in html and "lines 3–4" in html
+    assert NO_PASSAGE["de"] in html  # the German column says it has nothing
 
 
-def test_sources_are_grouped_by_language_as_headings_and_lists() -> None:
-    cited = [passage("Regie: Kim.", "de", "Regie: Kim."), passage("Directed by Kim.", "en")]
-    answer = Answer("Wer führte Regie?", "Kim [1] Kim [2]", cited, lang="de")
-    html = format_sources(answer, ["en", "de"])
+def test_sources_show_cited_passages_first_and_the_rest_as_further_reading() -> None:
+    passages = [passage("Regie: Kim.", "de", "Regie: Kim."), passage("Other.", "de", start=50),
+                passage("Directed by Kim.", "en", "Directed by Kim.")]
+    sure = {"de": Confidence("answers", 0.9), "en": Confidence("related", 0.3)}
+    answer = Answer("Wer führte Regie?", "Regie: Kim. [1] Möglicherweise: Directed by Kim. [3]", passages, "de", sure)
+    assert cited(answer) == {1, 3}
+    html = format_sources(answer, ["en", "de"], turn=2)
     assert html.index("Deutsch") < html.index("English")  # the question's language first
-    assert html.count("<h3") == 2 and html.count("<li") == 2 and "<mark" in html
-    assert 'role="region" aria-label="Sources"' in html and "Wer führte Regie?" in html
-    assert NO_PASSAGE["en"] not in html
+    german = html[:html.index("English")]
+    assert german.index('id="t2-p1"') < german.index("Further reading") < german.index('id="t2-p2"')
+    assert 'id="t2-p3" class="rag-card rag-card-related"' in html  # cited from a related side: said so
+    # Confidence as words; the score and the probability only in tooltips.
+    assert ">answers<" in html and ">related, may not answer<" in html and ">further reading<" in html
+    assert 'title="90% likely that its top 3 answer"' in html and "score 0.50" in html
+    assert re.search(r">[^<]*score", html) is None  # never a bare score as text
 
 
-def test_the_chat_reply_is_plain_text_for_screen_readers(assistant: Assistant) -> None:
-    messages, sources = chat(assistant, "Wer führte Regie?", languages=["en", "de"])
-    reply = reply_of(messages)
-    assert "<" not in reply and "style=" not in reply  # announced as words, not markup
-    assert "[1]" in reply and "soundtrack1_article_de.txt" in reply
-    assert "soundtrack1_review_en.txt" in sources and "<mark" in sources
+def test_citations_link_to_their_cards_and_nothing_else() -> None:
+    answer = Answer("q", "A <b>bold</b> claim [1] and [7] and [2].", [passage("a"), passage("b", start=9)])
+    text = linked_text(answer, 4)
+    assert '<a href="#t4-p1" class="rag-cite"' in text and '<a href="#t4-p2" class="rag-cite"' in text
+    assert "[7]" in text and 'href="#t4-p7"' not in text  # not a passage: left as text
+    assert "&lt;b&gt;" in text
+
+
+def test_each_passage_gets_a_copy_quote_and_a_viewer_linked_to_its_neighbours() -> None:
+    rows = [chunk(0, 1, "Intro."), chunk(10, 3, "The passage."), chunk(30, 5, "After it.")]
+    answer = Answer("q", "x [1]", [replace(passage("The passage.", start=10), source="doc.txt"),
+                                   replace(passage("After it.", start=30), source="doc.txt")])
+    html = format_sources(answer, ["en"], 1, Documents(rows))
+    assert html.count("<dialog") == 2 and 'data-view="t1-p1-view"' in html
+    assert 'data-quote="“The passage.” — doc.txt, lines 3–4"' in html
+    first = html[html.index('<dialog id="t1-p1-view"'):html.index('<dialog id="t1-p2-view"')]
+    assert "Intro." in first and "After it." in first and '<mark style=' in first
+    assert '<button type="button" disabled>← Previous passage' in first
+    assert 'data-view="t1-p2-view">Next passage' in first
+
+
+def test_the_viewer_shows_the_paragraph_before_and_after_and_no_further() -> None:
+    rows = [chunk(0, 1), chunk(20, 2), chunk(40, 2), chunk(60, 4), chunk(80, 4), chunk(100, 6), chunk(120, 8)]
+    documents = Documents(list(reversed(rows)))  # any order in the index
+    context = documents.context(Passage("chunk at 60", "en", "doc.txt", 60, 71, 0.5, 4, 4))
+    assert context is not None
+    assert [c.start for c in context.chunks] == [20, 40, 60, 80, 100]  # lines 2, 4 (own), 6
+    assert context.chunks[context.at].start == 60
+    long = [chunk(i * 20, 1) for i in range(30)]
+    wide = Documents(long).context(Passage("chunk at 300", "en", "doc.txt", 300, 312, 0.5, 1, 1))
+    assert wide is not None and len(wide.chunks) == 2 * REACH + 1  # a huge paragraph is cut, not shown whole
+
+
+def test_a_passage_no_longer_in_the_index_says_so_in_its_viewer() -> None:
+    gone = Passage("<i>old</i>", "en", "doc.txt", 5, 15, 0.5, 1, 1)
+    assert Documents([chunk(0, 1)]).context(gone) is None
+    html = viewer_html("v", gone, None, ("", ""))
+    assert "no longer in the index" in html and "&lt;i&gt;old" in html
+
+
+def test_older_turns_fold_their_sources_and_the_newest_shows_them(assistant: Assistant) -> None:
+    turns = take_turn(assistant, "Who plays Seon-woo?", [], 2, ["en", "de"])
+    turns = take_turn(assistant, "Wer führte Regie?", turns, 2, ["en", "de"])
+    html = conversation_html(turns, assistant.index)
+    assert html.count('<details class="rag-turn-sources">') == 1 and html.count("rag-turn-sources\" open") == 1
+    assert html.index("Who plays Seon-woo?") < html.index("Wer führte Regie?")
+    assert 'id="t1-p1"' in html and 'id="t2-p1"' in html and html.count("<dialog") == 8
 
 
 @pytest.mark.parametrize("evil", XSS)
-def test_chat_shows_a_script_question_as_text(assistant: Assistant, evil: str) -> None:
-    messages, sources = chat(assistant, evil, languages=["en", "de"])
-    shown = " ".join(message["content"] for message in messages) + sources
-    assert "<script" not in shown and "<img" not in shown
-    assert messages[0] == {"role": "user", "content": evil.replace("<", "&lt;").replace(">", "&gt;")}
+def test_a_script_question_stays_text(assistant: Assistant, evil: str) -> None:
+    html = shown(assistant, take_turn(assistant, evil, [], 3, ["en", "de"]))
+    assert "<script" not in html and "<img" not in html and evil.replace("<", "&lt;").replace(">", "&gt;") in html
 
 
 @pytest.mark.parametrize(("question", "words"), [
-    ("", "empty"), ("   \n ", "empty"), ("x" * (MAX_QUESTION_CHARS + 1), str(MAX_QUESTION_CHARS))])
-def test_invalid_question_gets_a_clear_message(assistant: Assistant, question: str,
-                                               words: str) -> None:
-    messages, sources = chat(assistant, question)
-    assert words in reply_of(messages) and "Traceback" not in reply_of(messages) and sources == ""
+    ("", "empty"), ("   \n ", "empty"), ("x" * (MAX_QUESTION_CHARS + 1), str(MAX_QUESTION_CHARS)),
+    (["Wer"], "must be text")])
+def test_invalid_question_gets_a_clear_message(assistant: Assistant, question: object, words: str) -> None:
+    turns = take_turn(assistant, question, [], 3, None)
+    assert turns[-1].answer is None and words in turns[-1].error
+    html = conversation_html(turns)
+    assert 'role="alert"' in html and "Traceback" not in html and "<details" not in html
 
 
 def test_no_language_ticked_gets_a_clear_message(assistant: Assistant) -> None:
-    messages, _ = chat(assistant, "Who plays Seon-woo?", languages=[])
-    assert "at least one language" in reply_of(messages)
+    assert take_turn(assistant, "Who plays Seon-woo?", [], 3, [])[-1].error == NO_LANGUAGE
 
 
-def test_unexpected_error_is_generic(assistant: Assistant,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_error_is_generic(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> Answer:
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(assistant, "ask", broken)
-    messages, _ = chat(assistant, "Who plays Seon-woo?")
-    assert "Something went wrong" in reply_of(messages) and "secret" not in reply_of(messages)
+    error = take_turn(assistant, "Who plays Seon-woo?", [], 3, None)[-1].error
+    assert "Something went wrong" in error and "secret" not in error
 
 
 def test_history_is_kept_and_passed_on(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,8 +162,17 @@ def test_history_is_kept_and_passed_on(assistant: Assistant, monkeypatch: pytest
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(assistant, "ask", recording)
-    messages, asked, _, _ = respond(assistant, "Who plays Seon-woo?", [], [], 2, ["en", "de"])
-    messages, asked, sources, _ = respond(assistant, "  Wie viele Folgen\nhat die Serie?", messages, asked, 2, ["de"])
-    assert [m["role"] for m in messages] == ["user", "assistant"] * 2
-    assert seen == [[], ["Who plays Seon-woo?"]] and asked == ["Who plays Seon-woo?", "Wie viele Folgen hat die Serie?"]
-    assert "English" not in sources  # only German was ticked
+    turns = take_turn(assistant, "Who plays Seon-woo?", [], 2, ["en", "de"])
+    turns = take_turn(assistant, "", turns, 2, ["en", "de"])  # an error turn is not history
+    turns = take_turn(assistant, "  Wie viele Folgen\nhat die Serie?", turns, 2, ["de"])
+    assert seen == [[], ["Who plays Seon-woo?"], ["Who plays Seon-woo?"]]  # the refused one asked too
+    assert asked(turns) == ["Who plays Seon-woo?", "Wie viele Folgen hat die Serie?"]
+    assert "English" not in format_sources(turns[-1].answer, list(turns[-1].languages))  # type: ignore[arg-type]
+
+
+def test_a_reload_replays_the_kept_questions_and_nothing_else(assistant: Assistant) -> None:
+    turns = replay(assistant, ["Who plays Seon-woo?", 42, "", "Wie viele Folgen hat die Serie?"], 2, ["en", "de"])
+    assert asked(turns) == ["Who plays Seon-woo?", "Wie viele Folgen hat die Serie?"]  # junk dropped
+    assert replay(assistant, "not a list", 2, None) == [] and shown(assistant, []) == WELCOME
+    many = replay(assistant, [f"Who plays {i}?" for i in range(MAX_TURNS + 5)], 1, ["en"])
+    assert len(many) == MAX_TURNS and many[0].question == "Who plays 5?"

@@ -1,104 +1,135 @@
-"""Sources: an answer's passages as safe, structured HTML cards, and the chat reply with its [n] citations."""
+"""Sources: an answer's passages as safe HTML cards — cited first, the rest as further reading — each with its
+confidence in words, a copy-quote button and a viewer that shows it in its document."""
 
 from __future__ import annotations
 
 import html
+import re
 
 from rag.answer import Answer, Passage
-from rag.api import as_sentence
+from rag.serve.viewer import Documents, lines, viewer_html
 from rag.terminal import printable
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 NO_PASSAGE = {"en": "No relevant English passage.", "de": "Keine passende deutsche Textstelle."}
+MARK = "background:#fde68a;color:#1f2937;padding:0 2px;border-radius:3px"
+CITATION = re.compile(r"\[(\d+)\]")
+# The confidence a card or a language shows, as a word (and a colour, in the page's CSS); the score is a tooltip.
+WORDS = {"answers": "answers", "related": "related, may not answer", "none": "not about this",
+         "further": "further reading"}
 
 
 def shown_question(question: str, limit: int = 300) -> str:
-    """The question as plain text for the chat, shortened when very long."""
+    """The question as plain text for the page, shortened when very long."""
     text = " ".join(question.split())
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-# The chat holds plain text (what screen readers announce); the sources panel is HTML built here
-# from escaped text, with inline styles.
-CARD = ("margin:6px 0;padding:8px 10px;border-left:3px solid var(--color-accent);"
-        "border-radius:6px;background:var(--background-fill-secondary)")
-META = "font-size:0.85em;color:var(--body-text-color-subdued);margin-bottom:4px"
-HEADING = "font-weight:600;margin:10px 0 2px;border-bottom:1px solid var(--border-color-primary)"
-TEXT = "font-size:0.95em;line-height:1.5"
-GRID = "display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:0 16px"
-MARK = "background:#fde68a;color:#1f2937;padding:0 2px;border-radius:3px"
+def cited(answer: Answer) -> set[int]:
+    """The citation numbers the answer's text uses."""
+    return {int(n) for n in CITATION.findall(answer.text) if 1 <= int(n) <= len(answer.passages)}
+
+
+def card_id(turn: int, number: int) -> str:
+    """The DOM id of a turn's passage card (a citation [n] links to it)."""
+    return f"t{turn}-p{number}"
+
+
 def _highlighted(passage: Passage) -> str:
     """The passage text as escaped HTML with its highlight sentence wrapped in <mark>."""
     if not passage.highlight or passage.highlight not in passage.text:
         return html.escape(passage.text)
     before, found, after = passage.text.partition(passage.highlight)
-    return (f"{html.escape(before)}<mark style=\"{MARK}\">{html.escape(found)}</mark>"
-            f"{html.escape(after)}")
+    return f'{html.escape(before)}<mark style="{MARK}">{html.escape(found)}</mark>{html.escape(after)}'
 
 
-def _lines(passage: Passage) -> str:
-    if passage.line_start == passage.line_end:
-        return f"line {passage.line_start}"
-    return f"lines {passage.line_start}–{passage.line_end}"
+def _chip(kind: str, tooltip: str) -> str:
+    return f'<span class="rag-chip rag-{kind}" title="{html.escape(tooltip)}">{WORDS[kind]}</span>'
 
 
-def _passage_card(number: int, passage: Passage) -> str:
-    """One cited passage as a list item: citation number, source, lines, score, then the highlighted text."""
-    meta = (f"<b>[{number}]</b> {html.escape(printable(passage.source))} · {_lines(passage)} · "
-            f"score {passage.score:.2f}")
-    body = f'<div style="{TEXT}">{_highlighted(passage)}</div>'
-    return f'<li style="{CARD}"><div style="{META}">{meta}</div>{body}</li>'
+def _card(turn: int, number: int, passage: Passage, kind: str) -> str:
+    """One passage: citation number, file and lines, its confidence word, the text, copy and view buttons."""
+    source = html.escape(printable(passage.source))
+    quote = f"“{passage.text}” — {printable(passage.source)}, {lines(passage)}"
+    meta = (f"<b>[{number}]</b> {source} · {lines(passage)} "
+            f"{_chip(kind, f'score {passage.score:.2f} (for ranking; not a probability)')}")
+    buttons = (f'<button type="button" class="rag-button" data-view="{card_id(turn, number)}-view" '
+               f'aria-label="Show in document [{number}]">Show in document</button>'
+               f'<button type="button" class="rag-button" data-quote="{html.escape(quote)}" '
+               f'aria-label="Copy quote [{number}] with its citation">Copy quote</button>')
+    return (f'<li id="{card_id(turn, number)}" class="rag-card rag-card-{kind}">'
+            f'<div class="rag-meta">{meta}</div><div class="rag-text">{_highlighted(passage)}</div>'
+            f'<div class="rag-actions">{buttons}</div></li>')
 
 
-def format_sources(answer: Answer, languages: list[str] | None = None) -> str:
-    """The sources panel: the passages grouped by language, as safe, structured HTML.
+def _side_kind(answer: Answer, lang: str) -> str:
+    sure = answer.confidence.get(lang)
+    return sure.label if sure is not None and sure.label in WORDS else "answers"
+
+
+def _heading(answer: Answer, lang: str) -> str:
+    """The language's name and, when known, its confidence as a word; the probability goes to a tooltip."""
+    name = html.escape(LANGUAGE_NAMES.get(lang, "Other"))
+    sure = answer.confidence.get(lang)
+    if sure is None or sure.label not in WORDS:
+        return f"<h3>{name}</h3>"
+    tip = f"{sure.probability:.0%} likely that its top 3 answer"
+    return f"<h3>{name} {_chip(sure.label, tip)}</h3>"
+
+
+def format_sources(answer: Answer, languages: list[str] | None = None, turn: int = 1,
+                   documents: Documents | None = None) -> str:
+    """A turn's sources: per language the cited passages, then the others as further reading, then viewers.
 
     Args:
         answer: the assistant's answer.
-        languages: the languages to give a section (default: those with passages).
+        languages: the languages to give a column (default: those with passages).
+        turn: the turn's number on the page, which makes its ids unique.
+        documents: the index's documents, for the viewers (None: no viewer).
 
     Returns:
-        HTML (headings and lists, for screen readers too) in which every text is escaped; "" without passages.
+        HTML in which every text is escaped; "" without passages.
     """
     if not answer.passages:
         return ""
     grouped = answer.by_language()
     wanted = languages or list(grouped)
     order = sorted(wanted, key=lambda lang: (lang != answer.lang, wanted.index(lang)))
-    sections = []
+    used = cited(answer)
+    columns = []
     for lang in order:
-        name = html.escape(LANGUAGE_NAMES.get(lang, "Other")) + _sureness(answer, lang)
-        cards = "".join(_passage_card(n, p) for n, p in grouped.get(lang, []))
-        none = NO_PASSAGE.get(lang, f"No relevant {lang} passage.")
-        cards = (f'<ol style="list-style:none;padding:0;margin:0">{cards}</ol>' if cards
-                 else f"<p><i>{html.escape(none)}</i></p>")
-        sections.append(f'<section lang="{html.escape(lang)}"><h3 style="{HEADING}">{name}</h3>{cards}</section>')
-    title = f"Sources for “{html.escape(shown_question(answer.question, 120))}”"
-    return (f'<div role="region" aria-label="Sources"><h2 style="font-size:1.05em;margin:4px 0">{title}</h2>'
-            f'<div style="{GRID}">{"".join(sections)}</div></div>')
+        side = grouped.get(lang, [])
+        first = "".join(_card(turn, n, p, _side_kind(answer, lang)) for n, p in side if n in used)
+        rest = "".join(_card(turn, n, p, "further") for n, p in side if n not in used)
+        parts = [_heading(answer, lang)]
+        if not side:
+            parts.append(f'<p class="rag-note">{html.escape(NO_PASSAGE.get(lang, "No relevant passage."))}</p>')
+        if first:
+            parts.append(f'<ol class="rag-cards" aria-label="Cited">{first}</ol>')
+        if rest:
+            parts.append(f'<p class="rag-further-title">Further reading</p><ol class="rag-cards">{rest}</ol>')
+        columns.append(f'<section lang="{html.escape(lang)}" class="rag-column">{"".join(parts)}</section>')
+    viewers = _viewers(answer, turn, documents) if documents is not None else ""
+    return f'<div class="rag-sources">{"".join(columns)}</div>{viewers}'
 
 
-SURENESS = {"answers": "answers", "related": "related, may not answer"}
+def _viewers(answer: Answer, turn: int, documents: Documents) -> str:
+    """One closed viewer per passage, in citation order, each linked to the previous and the next."""
+    ids = [f"{card_id(turn, n)}-view" for n in range(1, len(answer.passages) + 1)]
+    return "".join(
+        viewer_html(ids[i], passage, documents.context(passage),
+                    (ids[i - 1] if i else "", ids[i + 1] if i + 1 < len(ids) else ""))
+        for i, passage in enumerate(answer.passages))
 
 
-def _sureness(answer: Answer, lang: str) -> str:
-    """The language's confidence in words for its heading; the probability goes to a tooltip."""
-    sure = answer.confidence.get(lang)
-    if sure is None or sure.label not in SURENESS:
-        return ""
-    return (f' <small title="{sure.probability:.0%} likely that its top 3 answer">— '
-            f"{html.escape(SURENESS[sure.label])}</small>")
+def linked_text(answer: Answer, turn: int) -> str:
+    """The answer's text as escaped HTML whose [n] markers link to their cards."""
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if not 1 <= n <= len(answer.passages):
+            return match.group(0)
+        passage = answer.passages[n - 1]
+        label = f"Source {n}: {printable(passage.source)}, {lines(passage)}"
+        return f'<a href="#{card_id(turn, n)}" class="rag-cite" title="{html.escape(label)}">[{n}]</a>'
 
-
-def format_reply(answer: Answer) -> str:
-    """The chat reply: the short answer and where its [n] citations come from, as escaped plain text."""
-    lines = [answer.text]
-    if answer.passages:
-        cited = "; ".join(f"[{n}] {printable(p.source)}, {_lines(p)}" for n, p in enumerate(answer.passages, start=1))
-        lines.append(f"Sources (below): {cited}")
-    return html.escape("\n".join(lines), quote=False)
-
-
-def format_error(message: str) -> str:
-    """An error message for the chat, as escaped plain text."""
-    return html.escape(f"⚠ {as_sentence(message)}", quote=False)
+    return CITATION.sub(link, html.escape(answer.text, quote=False))

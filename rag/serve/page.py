@@ -1,25 +1,17 @@
-"""Gradio chat page: ask about “Soundtrack #1” in English or German and read the cited passages."""
+"""The chat page: ask about “Soundtrack #1” in English or German; the answer first, its citations linked to
+cards that open in their document; the conversation kept in the browser across a reload."""
 
 from __future__ import annotations
 
-import html
 import logging
 from typing import TYPE_CHECKING, Any
 
-from rag.answer import Answer
-from rag.api import GENERIC_ERROR, brief, fill_defaults, make_ask
-from rag.errors import RagError
+from rag.api import fill_defaults, make_ask
 from rag.serve import feedback
+from rag.serve.chat import MAX_TURNS, SLIDER_MAX, Turn, asked, conversation_html, take_turn
 from rag.serve.feedback import feedback_panel
-from rag.serve.request import MAX_HISTORY, check_k
-from rag.serve.sources import (
-    LANGUAGE_NAMES,
-    MARK,
-    format_error,
-    format_reply,
-    format_sources,
-    shown_question,
-)
+from rag.serve.look import CSS, JS, PAGE_CSS
+from rag.serve.sources import LANGUAGE_NAMES, MARK
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -32,67 +24,39 @@ log = logging.getLogger("rag.ui")
 # Questions of the eval set (tests/test_real_model.py checks each cites its answer first in both languages).
 EXAMPLES = ["Wer spielt Eun-soo?", "Who plays the composer Kang Woo-il?", "Wofür ist Regisseurin Kim Hee-won bekannt?",
             "How's the cinematography?"]
-NO_LANGUAGE = "Tick at least one language under “Options” to search."
 PLACEHOLDER = "Ask in English or German, e.g. “Wer führte Regie?” — then press Enter"
-WELCOME = "Ask about *Soundtrack #1* in English or German — or click an example below."
+WELCOME = ('<p class="rag-welcome">Ask about <i>Soundtrack #1</i> in English or German — or click an example '
+           "below. Each answer cites its passages; click a citation to see it, and open it in its document.</p>")
 CONCURRENCY = 4  # questions answered at the same time; the rest wait in the queue
-MAX_MESSAGES = 100  # chat messages kept per visitor (the oldest go first)
-SLIDER_MAX = 10
+SAVED = "soundtrack1-conversation"  # the browser's local storage key: the questions of this conversation
 
 
 def default_k(settings: Settings) -> int:
     """The slider's starting value: RAG_K, within the slider's range."""
     return min(settings.k, SLIDER_MAX)
 
-INTRO = ("## Soundtrack #1 — questions & answers\nAsk about the K-drama *Soundtrack #1* in "
+
+INTRO = ("# Soundtrack #1 — questions & answers\nAsk about the K-drama *Soundtrack #1* in "
          "**English** or **German**. Every answer cites passages from an English review and a "
-         "German article; in the passages that score near their language's best, the sentence closest to "
-         f'the question is <mark style="{MARK}">highlighted</mark>.')
+         "German article; in each passage the sentence closest to the question is "
+         f'<mark style="{MARK}">highlighted</mark>.')
 
 
-def respond(assistant: Assistant, question: Any, messages: Any, asked: Any, k: Any = 3,
-            languages: Any = None) -> tuple[list[dict], list[str], str, str]:
-    """Answer a chat question (see answer_turn): the chat, the earlier questions, the sources, "" for the box."""
-    shown, asked, sources, _ = answer_turn(assistant, question, messages, asked, k, languages)
-    return shown, asked, sources, ""
+def shown(assistant: Assistant, turns: list[Turn]) -> str:
+    """The conversation's HTML, or the welcome line when it is empty."""
+    return conversation_html(turns, assistant.index) or WELCOME
 
 
-def answer_turn(assistant: Assistant, question: Any, messages: Any, asked: Any, k: Any = 3,
-                languages: Any = None) -> tuple[list[dict], list[str], str, Answer | None]:
-    """Answer a chat question; every input arrives unprocessed from the browser and is checked here.
+def replay(assistant: Assistant, saved: Any, k: Any, languages: Any) -> list[Turn]:
+    """The conversation again from the questions the browser kept (a reload): each answered anew, in order.
 
-    Args:
-        assistant: the shared assistant.
-        question: the text typed by the user.
-        messages: the chat so far (this visitor's server-side state).
-        asked: the earlier questions (server-side state), passed on as the history.
-        k: passages per language (the slider).
-        languages: the ticked languages.
-
-    Returns:
-        The chat messages, the earlier questions, the sources panel, and the Answer (None on an error).
+    The browser keeps only the questions; answers, passages and viewers come from the index, never from it.
     """
-    messages = list(messages) if isinstance(messages, list) else []
-    answer = None
-    asked = list(asked) if isinstance(asked, list) else []
-    if isinstance(question, str) and question.strip():
-        messages.append({"role": "user", "content": html.escape(shown_question(question), quote=False)})
-    sources = ""
-    try:
-        if isinstance(languages, list) and not languages:
-            reply = format_error(NO_LANGUAGE)
-        else:
-            answer = assistant.ask(question, k=check_k(k, SLIDER_MAX), languages=languages,
-                                   history=asked[-MAX_HISTORY:])
-            reply, sources = format_reply(answer), format_sources(answer, languages or assistant.languages)
-            asked = [*asked, answer.question][-MAX_HISTORY:]
-    except RagError as exc:
-        reply = format_error(str(exc))
-    except Exception:
-        log.exception("answering %s failed", brief(question))
-        reply = format_error(GENERIC_ERROR)
-    messages.append({"role": "assistant", "content": reply})
-    return messages[-MAX_MESSAGES:], asked, sources, answer
+    turns: list[Turn] = []
+    questions = saved if isinstance(saved, list) else []
+    for question in [q for q in questions if isinstance(q, str)][-MAX_TURNS:]:
+        turns = take_turn(assistant, question, turns, k, languages)
+    return [turn for turn in turns if turn.answer is not None]
 
 
 def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
@@ -111,25 +75,23 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
     choices = [(LANGUAGE_NAMES.get(lang, lang), lang) for lang in assistant.languages]
     with gr.Blocks(title="Soundtrack #1 — Q&A", analytics_enabled=False) as demo:
         gr.Markdown(INTRO)
-        messages, asked = gr.State([]), gr.State([])
+        turns = gr.State([])
+        saved = gr.BrowserState([], storage_key=SAVED)
         with gr.Row():
             with gr.Column(scale=3):
-                # Plain-text messages (escaped): screen readers announce words, not markup.
-                chatbot = gr.Chatbot(label="Chat", show_label=False, height=360, elem_id="chat",
-                                     render_markdown=False, sanitize_html=True, latex_delimiters=[],
-                                     allow_tags=False, feedback_options=None,
-                                     group_consecutive_messages=False, placeholder=WELCOME)
+                # The page-wide style rides in this component's head: create_app works under any launch().
+                conversation = gr.HTML(WELCOME, elem_id="conversation", js_on_load=JS, css_template=CSS,
+                                       head=f"<style>{PAGE_CSS}</style>", container=False, padding=False)
                 with gr.Row():
-                    question = gr.Textbox(show_label=False, scale=5, autofocus=True,
-                                          elem_id="question", placeholder=PLACEHOLDER)
+                    question = gr.Textbox(show_label=False, scale=5, autofocus=True, elem_id="question",
+                                          placeholder=PLACEHOLDER, label="Question")
                     ask = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-                    clear = gr.Button("Clear", scale=1, min_width=80)
+                    clear = gr.Button("Clear", scale=1, min_width=80, elem_id="clear")
                 examples = gr.Examples([[q] for q in EXAMPLES], inputs=question, label="Try an example",
                                        api_visibility="private")
-                sources = gr.HTML(elem_id="sources")
                 votes = feedback_panel(assistant, learning)
             with gr.Column(scale=1, min_width=240):
-                with gr.Accordion("Options", open=True):
+                with gr.Accordion("Options", open=False, elem_id="options"):
                     k = gr.Slider(1, SLIDER_MAX, value=default_k(assistant.settings), step=1,
                                   label="Passages per language")
                     langs = gr.CheckboxGroup(choices, value=list(assistant.languages),
@@ -140,21 +102,31 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
                     api_question = gr.Textbox(label="Question", value=EXAMPLES[0])
                     api_button = gr.Button("Get JSON", size="sm")
                     api_answer = gr.JSON(label="Answer.to_dict()", max_height=400)
+
         # preprocess=False: the handler sees what the browser sent (no coercion of lists or numbers to text).
         def chat_fn(*args: Any) -> tuple[Any, ...]:
-            shown, asked_now, panel, answer = answer_turn(assistant, *args)
-            # the chat, and its copy in this visitor's state; the passages to vote on
-            return shown, shown, asked_now, panel, "", feedback.shown(answer), gr.update(
-                choices=feedback.choices(answer), value=None)
+            now = take_turn(assistant, *args)
+            answer = now[-1].answer
+            return (shown(assistant, now), now, asked(now), "", feedback.shown(answer),
+                    gr.update(choices=feedback.choices(answer), value=None))
 
-        chat = {"fn": chat_fn, "inputs": [question, messages, asked, k, langs],
-                "outputs": [chatbot, messages, asked, sources, question, votes.last, votes.choice],
+        def restore(kept: Any, k_now: Any, languages: Any) -> tuple[Any, ...]:
+            now = replay(assistant, kept, k_now, languages)
+            answer = now[-1].answer if now else None
+            return (shown(assistant, now), now, feedback.shown(answer),
+                    gr.update(choices=feedback.choices(answer), value=None))
+
+        chat = {"fn": chat_fn, "inputs": [question, turns, k, langs],
+                "outputs": [conversation, turns, saved, question, votes.last, votes.choice],
                 "preprocess": False, "api_visibility": "private"}
         gr.on([question.submit, ask.click], **chat)
         examples.load_input_event.then(**chat)  # an example click asks it
-        clear.click(lambda: ([], [], [], "", "", {}, gr.update(choices=[], value=None)), None,
-                    [chatbot, messages, asked, sources, question, votes.last, votes.choice],
+        # The one clear: the conversation, its history, what the browser kept and the vote's passages.
+        clear.click(lambda: (WELCOME, [], [], "", {}, gr.update(choices=[], value=None)), None,
+                    [conversation, turns, saved, question, votes.last, votes.choice],
                     api_visibility="private", queue=False)
+        demo.load(restore, [saved, k, langs], [conversation, turns, votes.last, votes.choice],
+                  api_visibility="private", preprocess=False)
         ask_api = make_ask(assistant)
         api_button.click(ask_api, api_question, api_answer, api_visibility="private")
         gr.api(ask_api, api_name="ask")
