@@ -213,3 +213,31 @@ def test_mcp_is_served_only_without_auth(hashing_assistant: Assistant, monkeypat
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: calls.append(kwargs))
     rag.serve.page.launch(hashing_assistant, auth=auth)
     assert calls[-1]["mcp_server"] is mcp  # Gradio's MCP route asks for no login
+
+
+@pytest.fixture(scope="module")
+def viewer_page(hashing_assistant: Assistant) -> Iterator[tuple[str, int]]:
+    """A served page and the id of its conversation component (whose server function the viewer calls)."""
+    demo = create_app(hashing_assistant)
+    component = next(i for i, block in demo.blocks.items() if getattr(block, "elem_id", None) == "conversation")
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield url, component
+    finally:
+        demo.close()
+
+
+@pytest.mark.parametrize("data", [["../../../etc/passwd", 0, 10], [{"a": 1}, [], None], "x" * 10_000])
+def test_the_viewer_endpoint_reads_only_the_index(viewer_page: tuple[str, int], hashing_assistant: Assistant,
+                                                  data: Any) -> None:
+    """What the page's "Show in document" calls, called by hand: nothing but an index passage comes back."""
+    url, component = viewer_page
+    body = {"data": data, "component_id": component, "fn_name": "view", "session_hash": uuid.uuid4().hex}
+    call = url + "gradio_api/component_server"
+    reply = httpx.post(call, json=body, timeout=10)
+    assert reply.status_code == 200 and reply.json()["title"] == "Passage not found"
+    first = hashing_assistant.index.chunks[0]
+    body["data"] = [first.source, first.start, first.end]
+    assert httpx.post(call, json=body, timeout=10).json()["title"].startswith(first.source)
+    body["fn_name"] = "__init__"  # not a server function: refused
+    assert httpx.post(call, json=body, timeout=10).status_code == 404

@@ -286,6 +286,7 @@ def test_the_page_and_api_show_a_raw_byte_name_escaped(tmp_path: Path, hashing_e
     from rag.api import make_ask
     from rag.config import Settings
     from rag.serve.chat import Turn, conversation_html
+    from rag.serve.viewer import view
 
     settings = Settings.from_env(corpus_dir=corpus_with(tmp_path, b"bad\xffname.txt"), index_dir=tmp_path / "index")
     build_index(settings)
@@ -293,5 +294,8 @@ def test_the_page_and_api_show_a_raw_byte_name_escaped(tmp_path: Path, hashing_e
     answer = make_ask(assistant)("Who directed the series?")
     assert {p["source"] for p in answer["passages"]} == {"bad\\xffname.txt"} and orjson.dumps(answer)
     shown = assistant.ask("Who directed the series?")
-    page = conversation_html([Turn(shown.question, shown, languages=("en",))], assistant.index)
-    assert page.count("bad\\xffname.txt") >= 3 and orjson.dumps(page)  # card, quote and viewer; sendable
+    page = conversation_html([Turn(shown.question, shown, languages=("en",))])
+    assert page.count("bad\\xffname.txt") >= 3 and orjson.dumps(page)  # card, quote and viewer's key; sendable
+    first = shown.passages[0]
+    found = view(assistant.index, ["bad\\xffname.txt", first.start, first.end])  # as the page asks for it
+    assert found["title"].startswith("bad\\xffname.txt · line") and orjson.dumps(found)

@@ -96,14 +96,15 @@ def test_a_citation_opens_its_card_and_its_document_and_a_clear_leaves_no_trace(
             # "Show in document": the cited span highlighted, with its neighbours; Escape closes it.
             card.get_by_role("button", name="Show in document").focus()
             page.keyboard.press("Enter")
-            viewer = page.locator("dialog[open]")
+            viewer = page.locator("#rag-viewer[open]")
             expect(viewer).to_be_visible()
             expect(viewer.locator(".rag-here")).to_have_text(cited_text)
             shown = viewer.locator(".rag-viewer-text").inner_text()
             assert len(shown) > len(cited_text) + 40 and shown.count("line") >= 2  # paragraphs around it
             expect(viewer.get_by_role("heading")).to_contain_text("soundtrack1_")
+            expect(viewer.get_by_role("button", name="← Previous passage")).to_be_disabled()
             viewer.get_by_role("button", name="Next passage →").click()
-            expect(page.locator("dialog[open] .rag-here")).not_to_have_text(cited_text)
+            expect(viewer.locator(".rag-here")).to_have_text(page.locator("#t1-p2 .rag-text").inner_text())
             page.keyboard.press("Escape")
             expect(page.locator("dialog[open]")).to_have_count(0)
 
@@ -172,6 +173,7 @@ def test_no_serious_accessibility_violations_before_and_after_an_answer(
             assert answer is not None and answer["y"] >= 0 and answer["y"] + 24 <= viewport[1], tmp_path
             check(page, "after")
             page.locator("#t1-p1").get_by_role("button", name="Show in document").click()
+            page.locator("#rag-viewer[open] .rag-here").wait_for(timeout=TIMEOUT_MS)
             check(page, "viewer")
         finally:
             browser.close()

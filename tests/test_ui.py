@@ -4,7 +4,7 @@ confidence words, the viewer's context, reload replay and error messages."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import gradio as gr
 import pytest
@@ -17,7 +17,7 @@ from rag.serve.chat import MAX_TURNS, NO_LANGUAGE, Turn, asked, conversation_htm
 from rag.serve.page import CONCURRENCY, WELCOME, create_app, replay, shown
 from rag.serve.request import MAX_QUESTION_CHARS
 from rag.serve.sources import NO_PASSAGE, cited, format_sources, linked_text
-from rag.serve.viewer import REACH, Documents, viewer_html
+from rag.serve.viewer import REACH, Documents, view
 
 # gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
@@ -37,6 +37,11 @@ def passage(text: str, lang: str = "en", highlight: str = "", start: int = 0) ->
 def chunk(start: int, line: int, text: str = "", heading: str = "") -> Chunk:
     text = text or f"chunk at {start}"
     return Chunk("doc.txt", start, start + len(text), "en", text, heading, line, line)
+
+
+@dataclass
+class FakeIndex:
+    chunks: list[Chunk]
 
 
 def test_create_app_builds_with_ask_endpoint(assistant: Assistant) -> None:
@@ -83,50 +88,53 @@ def test_citations_link_to_their_cards_and_nothing_else() -> None:
     assert "&lt;b&gt;" in text
 
 
-def test_each_passage_gets_a_copy_quote_and_a_viewer_linked_to_its_neighbours() -> None:
-    rows = [chunk(0, 1, "Intro."), chunk(10, 3, "The passage."), chunk(30, 5, "After it.")]
-    answer = Answer("q", "x [1]", [replace(passage("The passage.", start=10), source="doc.txt"),
-                                   replace(passage("After it.", start=30), source="doc.txt")])
-    html = format_sources(answer, ["en"], 1, Documents(rows))
-    assert html.count("<dialog") == 2 and 'data-view="t1-p1-view"' in html
-    assert 'data-quote="“The passage.” — doc.txt, lines 3–4"' in html
-    first = html[html.index('<dialog id="t1-p1-view"'):html.index('<dialog id="t1-p2-view"')]
-    assert "Intro." in first and "After it." in first and '<mark style=' in first
-    assert '<button type="button" disabled>← Previous passage' in first
-    assert 'data-view="t1-p2-view">Next passage' in first
+def test_each_passage_gets_a_copy_quote_and_asks_the_viewer_by_name_and_span() -> None:
+    answer = Answer("q", "x [1]", [replace(passage("The passage.", start=10), source="bad\udcffname.txt")])
+    html = format_sources(answer, ["en"], 1)
+    assert 'data-quote="bad\\xffname.txt, lines 3–4"' in html
+    assert 'data-view data-source="bad\\xffname.txt" data-start="10" data-end="22"' in html
+
+
+def test_the_viewer_shows_the_passage_marked_between_its_neighbours() -> None:
+    rows = [chunk(0, 1, "Intro."), chunk(10, 3, "The <passage>.", heading="Cast"), chunk(30, 5, "After it.")]
+    found = view(FakeIndex(rows), ["doc.txt", 10, 24])
+    assert found["title"] == "doc.txt · line 3"
+    assert found["html"].index("Intro.") < found["html"].index("rag-here") < found["html"].index("After it.")
+    assert "The &lt;passage&gt;." in found["html"] and '<p class="rag-heading">Cast</p>' in found["html"]
+
+
+@pytest.mark.parametrize("request_", [["doc.txt", 10, 23], ["other.txt", 10, 24], ["doc.txt", "10", 24],
+                                      ["doc.txt", True, 24], ["../../etc/passwd", 0, 10], "doc.txt", None,
+                                      ["doc.txt", 10], ["x" * 5000, 10, 24]])
+def test_the_viewer_shows_only_an_exact_passage_of_the_index(request_: object) -> None:
+    found = view(FakeIndex([chunk(10, 3, "The <passage>.")]), request_)
+    assert found["title"] == "Passage not found" and "no longer in the index" in found["html"]
 
 
 def test_the_viewer_shows_the_paragraph_before_and_after_and_no_further() -> None:
     rows = [chunk(0, 1), chunk(20, 2), chunk(40, 2), chunk(60, 4), chunk(80, 4), chunk(100, 6), chunk(120, 8)]
     documents = Documents(list(reversed(rows)))  # any order in the index
-    context = documents.context(Passage("chunk at 60", "en", "doc.txt", 60, 71, 0.5, 4, 4))
+    context = documents.context("doc.txt", 60, 71)
     assert context is not None
     assert [c.start for c in context.chunks] == [20, 40, 60, 80, 100]  # lines 2, 4 (own), 6
     assert context.chunks[context.at].start == 60
     long = [chunk(i * 20, 1) for i in range(30)]
-    wide = Documents(long).context(Passage("chunk at 300", "en", "doc.txt", 300, 312, 0.5, 1, 1))
+    wide = Documents(long).context("doc.txt", 300, 312)
     assert wide is not None and len(wide.chunks) == 2 * REACH + 1  # a huge paragraph is cut, not shown whole
-
-
-def test_a_passage_no_longer_in_the_index_says_so_in_its_viewer() -> None:
-    gone = Passage("<i>old</i>", "en", "doc.txt", 5, 15, 0.5, 1, 1)
-    assert Documents([chunk(0, 1)]).context(gone) is None
-    html = viewer_html("v", gone, None, ("", ""))
-    assert "no longer in the index" in html and "&lt;i&gt;old" in html
 
 
 def test_older_turns_fold_their_sources_and_the_newest_shows_them(assistant: Assistant) -> None:
     turns = take_turn(assistant, "Who plays Seon-woo?", [], 2, ["en", "de"])
     turns = take_turn(assistant, "Wer führte Regie?", turns, 2, ["en", "de"])
-    html = conversation_html(turns, assistant.index)
+    html = conversation_html(turns)
     assert html.count('<details class="rag-turn-sources">') == 1 and html.count("rag-turn-sources\" open") == 1
     assert html.index("Who plays Seon-woo?") < html.index("Wer führte Regie?")
-    assert 'id="t1-p1"' in html and 'id="t2-p1"' in html and html.count("<dialog") == 8
+    assert 'id="t1-p1"' in html and 'id="t2-p1"' in html and html.count("data-view ") == 8
 
 
 @pytest.mark.parametrize("evil", XSS)
 def test_a_script_question_stays_text(assistant: Assistant, evil: str) -> None:
-    html = shown(assistant, take_turn(assistant, evil, [], 3, ["en", "de"]))
+    html = shown(take_turn(assistant, evil, [], 3, ["en", "de"]))
     assert "<script" not in html and "<img" not in html and evil.replace("<", "&lt;").replace(">", "&gt;") in html
 
 
@@ -173,6 +181,6 @@ def test_history_is_kept_and_passed_on(assistant: Assistant, monkeypatch: pytest
 def test_a_reload_replays_the_kept_questions_and_nothing_else(assistant: Assistant) -> None:
     turns = replay(assistant, ["Who plays Seon-woo?", 42, "", "Wie viele Folgen hat die Serie?"], 2, ["en", "de"])
     assert asked(turns) == ["Who plays Seon-woo?", "Wie viele Folgen hat die Serie?"]  # junk dropped
-    assert replay(assistant, "not a list", 2, None) == [] and shown(assistant, []) == WELCOME
+    assert replay(assistant, "not a list", 2, None) == [] and shown([]) == WELCOME
     many = replay(assistant, [f"Who plays {i}?" for i in range(MAX_TURNS + 5)], 1, ["en"])
     assert len(many) == MAX_TURNS and many[0].question == "Who plays 5?"

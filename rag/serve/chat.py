@@ -13,7 +13,6 @@ from rag.api import GENERIC_ERROR, as_sentence, brief
 from rag.errors import RagError
 from rag.serve.request import MAX_HISTORY, check_k
 from rag.serve.sources import format_sources, linked_text, shown_question
-from rag.serve.viewer import Documents, documents_of
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
@@ -75,7 +74,7 @@ def format_error(message: str) -> str:
     return html.escape(f"⚠ {as_sentence(message)}", quote=False)
 
 
-def turn_html(turn: Turn, number: int, latest: bool, documents: Documents | None) -> str:
+def turn_html(turn: Turn, number: int, latest: bool) -> str:
     """One turn: the question, the answer with linked citations, then its sources (older turns: folded)."""
     question = html.escape(shown_question(turn.question), quote=False) if turn.question.strip() else "…"
     head = (f'<div class="rag-q"><span class="rag-who">You asked</span> <h2 class="rag-q-text">{question}</h2>'
@@ -86,7 +85,7 @@ def turn_html(turn: Turn, number: int, latest: bool, documents: Documents | None
     answer = turn.answer
     body = (f'<div class="rag-a"><span class="rag-who">Answer</span> '
             f'<p class="rag-a-text">{linked_text(answer, number)}</p></div>')
-    sources = format_sources(answer, list(turn.languages) or None, number, documents)
+    sources = format_sources(answer, list(turn.languages) or None, number)
     if sources:
         count = len(answer.passages)
         sources = (f'<details class="rag-turn-sources"{" open" if latest else ""}>'
@@ -96,18 +95,16 @@ def turn_html(turn: Turn, number: int, latest: bool, documents: Documents | None
             f'lang="{html.escape(answer.lang)}">{head}{body}{sources}</article>')
 
 
-def conversation_html(turns: list[Turn], index: Any | None = None) -> str:
+def conversation_html(turns: list[Turn]) -> str:
     """The whole conversation, oldest first; the newest turn's sources open.
 
     Args:
         turns: the visitor's turns.
-        index: the loaded index whose text the viewers show (None: no viewers).
 
     Returns:
         HTML in which every text is escaped; "" for an empty conversation.
     """
     if not turns:
         return ""
-    documents = documents_of(index) if index is not None else None
     last = len(turns)
-    return "".join(turn_html(turn, n, n == last, documents) for n, turn in enumerate(turns, start=1))
+    return "".join(turn_html(turn, n, n == last) for n, turn in enumerate(turns, start=1))

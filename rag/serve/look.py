@@ -70,6 +70,30 @@ footer a, footer button, footer span, footer div { color: var(--body-text-color)
 # Runs once when the conversation loads (`element` is its root). Clicks are delegated, so they keep working
 # when the conversation is redrawn; `watch` scrolls the newest turn to the top once it arrives.
 JS = """
+let opened = null;  // the card button whose passage the viewer shows
+const passagesOf = (button) => [...button.closest('.rag-turn').querySelectorAll('[data-view]')];
+async function show(button) {
+  // The server reads the passage and its neighbours from the index; the page sends only name and span.
+  const dialog = element.querySelector('#rag-viewer');
+  const title = dialog.querySelector('h2'), text = dialog.querySelector('.rag-viewer-text');
+  opened = button;
+  let found;
+  try {
+    found = await server.view(button.dataset.source, Number(button.dataset.start), Number(button.dataset.end));
+  } catch (error) {
+    found = {title: 'The document could not be loaded', html: '<p class="rag-note">Please try again.</p>'};
+  }
+  title.textContent = found.title;
+  text.innerHTML = found.html;
+  const all = passagesOf(button), at = all.indexOf(button);
+  const [back, forth] = dialog.querySelectorAll('[data-step]');
+  back.disabled = at <= 0;
+  forth.disabled = at >= all.length - 1;
+  if (!dialog.open) dialog.showModal();
+  if (!dialog.contains(document.activeElement)) dialog.querySelector('form button').focus();  // a step disabled
+  const here = text.querySelector('.rag-here');
+  if (here) here.scrollIntoView({block: 'center'});
+}
 element.addEventListener('click', (event) => {
   const cite = event.target.closest('a.rag-cite');
   if (cite) {
@@ -84,20 +108,18 @@ element.addEventListener('click', (event) => {
     location.hash = id;
   }
   const view = event.target.closest('[data-view]');
-  if (view) {
-    const dialog = element.querySelector('#' + CSS.escape(view.dataset.view));
-    if (dialog) {
-      const current = view.closest('dialog');
-      if (current) current.close();
-      dialog.showModal();
-      const here = dialog.querySelector('.rag-here');
-      if (here) here.scrollIntoView({block: 'center'});
-    }
+  if (view) show(view);
+  const step = event.target.closest('[data-step]');
+  if (step && opened) {
+    const all = passagesOf(opened);
+    const next = all[all.indexOf(opened) + Number(step.dataset.step)];
+    if (next) show(next);
   }
   const copy = event.target.closest('[data-quote]');
   if (copy) {
     const done = (word) => { copy.textContent = word; setTimeout(() => { copy.textContent = 'Copy quote'; }, 2000); };
-    const text = copy.dataset.quote;
+    const said = copy.closest('.rag-card').querySelector('.rag-text').innerText;
+    const text = `“${said}” — ${copy.dataset.quote}`;
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(() => done('Copied ✓'), () => done('Copy failed'));
     } else {

@@ -12,6 +12,8 @@ from rag.serve.chat import MAX_TURNS, SLIDER_MAX, Turn, asked, conversation_html
 from rag.serve.feedback import feedback_panel
 from rag.serve.look import CSS, JS, PAGE_CSS
 from rag.serve.sources import LANGUAGE_NAMES, MARK
+from rag.serve.viewer import VIEWER
+from rag.serve.viewer import view as view_passage
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -42,9 +44,9 @@ INTRO = ("# Soundtrack #1 — questions & answers\nAsk about the K-drama *Soundt
          f'<mark style="{MARK}">highlighted</mark>.')
 
 
-def shown(assistant: Assistant, turns: list[Turn]) -> str:
+def shown(turns: list[Turn]) -> str:
     """The conversation's HTML, or the welcome line when it is empty."""
-    return conversation_html(turns, assistant.index) or WELCOME
+    return conversation_html(turns) or WELCOME
 
 
 def replay(assistant: Assistant, saved: Any, k: Any, languages: Any) -> list[Turn]:
@@ -79,8 +81,12 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
         saved = gr.BrowserState([], storage_key=SAVED)
         with gr.Row():
             with gr.Column(scale=3):
+                def view(request: Any) -> dict[str, str]:  # the JS calls server.view(source, start, end)
+                    return view_passage(assistant.index, request)
+
                 # The page-wide style rides in this component's head: create_app works under any launch().
-                conversation = gr.HTML(WELCOME, elem_id="conversation", js_on_load=JS, css_template=CSS,
+                conversation = gr.HTML(WELCOME, elem_id="conversation", html_template="${value}" + VIEWER,
+                                       js_on_load=JS, css_template=CSS, server_functions=[view],
                                        head=f"<style>{PAGE_CSS}</style>", container=False, padding=False)
                 with gr.Row():
                     question = gr.Textbox(show_label=False, scale=5, autofocus=True, elem_id="question",
@@ -107,13 +113,13 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
         def chat_fn(*args: Any) -> tuple[Any, ...]:
             now = take_turn(assistant, *args)
             answer = now[-1].answer
-            return (shown(assistant, now), now, asked(now), "", feedback.shown(answer),
+            return (shown(now), now, asked(now), "", feedback.shown(answer),
                     gr.update(choices=feedback.choices(answer), value=None))
 
         def restore(kept: Any, k_now: Any, languages: Any) -> tuple[Any, ...]:
             now = replay(assistant, kept, k_now, languages)
             answer = now[-1].answer if now else None
-            return (shown(assistant, now), now, feedback.shown(answer),
+            return (shown(now), now, feedback.shown(answer),
                     gr.update(choices=feedback.choices(answer), value=None))
 
         chat = {"fn": chat_fn, "inputs": [question, turns, k, langs],

@@ -7,7 +7,7 @@ import html
 import re
 
 from rag.answer import Answer, Passage
-from rag.serve.viewer import Documents, lines, viewer_html
+from rag.serve.viewer import lines
 from rag.terminal import printable
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
@@ -50,12 +50,14 @@ def _chip(kind: str, tooltip: str) -> str:
 def _card(turn: int, number: int, passage: Passage, kind: str) -> str:
     """One passage: citation number, file and lines, its confidence word, the text, copy and view buttons."""
     source = html.escape(printable(passage.source))
-    quote = f"“{passage.text}” — {printable(passage.source)}, {lines(passage)}"
+    cite = f"{printable(passage.source)}, {lines(passage)}"  # the copy button quotes the card's text with it
     meta = (f"<b>[{number}]</b> {source} · {lines(passage)} "
             f"{_chip(kind, f'score {passage.score:.2f} (for ranking; not a probability)')}")
-    buttons = (f'<button type="button" class="rag-button" data-view="{card_id(turn, number)}-view" '
+    # The viewer asks the server for the passage by its shown name and span: the text comes from the index.
+    buttons = (f'<button type="button" class="rag-button" data-view data-source="{source}" '
+               f'data-start="{passage.start}" data-end="{passage.end}" '
                f'aria-label="Show in document [{number}]">Show in document</button>'
-               f'<button type="button" class="rag-button" data-quote="{html.escape(quote)}" '
+               f'<button type="button" class="rag-button" data-quote="{html.escape(cite)}" '
                f'aria-label="Copy quote [{number}] with its citation">Copy quote</button>')
     return (f'<li id="{card_id(turn, number)}" class="rag-card rag-card-{kind}">'
             f'<div class="rag-meta">{meta}</div><div class="rag-text">{_highlighted(passage)}</div>'
@@ -77,15 +79,13 @@ def _heading(answer: Answer, lang: str) -> str:
     return f"<h3>{name} {_chip(sure.label, tip)}</h3>"
 
 
-def format_sources(answer: Answer, languages: list[str] | None = None, turn: int = 1,
-                   documents: Documents | None = None) -> str:
-    """A turn's sources: per language the cited passages, then the others as further reading, then viewers.
+def format_sources(answer: Answer, languages: list[str] | None = None, turn: int = 1) -> str:
+    """A turn's sources: per language the cited passages, then the others as further reading.
 
     Args:
         answer: the assistant's answer.
         languages: the languages to give a column (default: those with passages).
         turn: the turn's number on the page, which makes its ids unique.
-        documents: the index's documents, for the viewers (None: no viewer).
 
     Returns:
         HTML in which every text is escaped; "" without passages.
@@ -109,17 +109,7 @@ def format_sources(answer: Answer, languages: list[str] | None = None, turn: int
         if rest:
             parts.append(f'<p class="rag-further-title">Further reading</p><ol class="rag-cards">{rest}</ol>')
         columns.append(f'<section lang="{html.escape(lang)}" class="rag-column">{"".join(parts)}</section>')
-    viewers = _viewers(answer, turn, documents) if documents is not None else ""
-    return f'<div class="rag-sources">{"".join(columns)}</div>{viewers}'
-
-
-def _viewers(answer: Answer, turn: int, documents: Documents) -> str:
-    """One closed viewer per passage, in citation order, each linked to the previous and the next."""
-    ids = [f"{card_id(turn, n)}-view" for n in range(1, len(answer.passages) + 1)]
-    return "".join(
-        viewer_html(ids[i], passage, documents.context(passage),
-                    (ids[i - 1] if i else "", ids[i + 1] if i + 1 < len(ids) else ""))
-        for i, passage in enumerate(answer.passages))
+    return f'<div class="rag-sources">{"".join(columns)}</div>'
 
 
 def linked_text(answer: Answer, turn: int) -> str:

@@ -1,4 +1,8 @@
-"""Viewer: a cited passage in its document — the paragraphs around it, read from the index, never from a path."""
+"""Viewer: a cited passage in its document — the paragraphs around it, read from the index, never from a path.
+
+The page asks for it when a reader opens a card ("Show in document"), naming the passage by its file name
+as shown and its character span; only an exact match among the index's passages is shown.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rag.answer import Passage
 from rag.chunking import Chunk
 from rag.terminal import printable
 
 REACH = 6  # most chunks shown on each side: a long paragraph is cut, not a whole chapter shown
 MARK = "background:#fde68a;color:#1f2937;padding:0 2px;border-radius:3px"
+NOT_FOUND = "This passage is no longer in the index (it was rebuilt meanwhile): ask again to see it."
 
 
 @dataclass(frozen=True)
@@ -27,24 +31,31 @@ class Documents:
     """An index's chunks grouped by source file and sorted by position, built once per loaded index."""
 
     def __init__(self, chunks: Sequence[Chunk]) -> None:
-        self._by_source: dict[str, list[Chunk]] = {}
+        by_source: dict[str, list[Chunk]] = {}
         for chunk in chunks:
-            self._by_source.setdefault(chunk.source, []).append(chunk)
-        for rows in self._by_source.values():
+            by_source.setdefault(chunk.source, []).append(chunk)
+        # (file name as shown, start, end) → (that file's chunks in order, position): names travel escaped
+        self._where: dict[tuple[str, int, int], tuple[list[Chunk], int]] = {}
+        for rows in by_source.values():
             rows.sort(key=lambda chunk: chunk.start)
+            for i, chunk in enumerate(rows):
+                self._where[(printable(chunk.source), chunk.start, chunk.end)] = (rows, i)
 
-    def context(self, passage: Passage) -> Context | None:
-        """The passage with the paragraph before and after it; None when the index no longer holds it.
+    def context(self, source: str, start: int, end: int) -> Context | None:
+        """The passage with the paragraph before and after it; None when the index holds no such passage.
+
+        Args:
+            source: the file name as the page shows it (rag.terminal.printable).
+            start, end: the passage's character span in that file.
 
         A paragraph is the chunks that start on one line of the file (the splitter cuts at blank lines
         first), so the context reaches back to the first chunk of the previous paragraph and on to the last
         chunk of the next one, at most REACH chunks each way.
         """
-        rows = self._by_source.get(passage.source, [])
-        at = next((i for i, chunk in enumerate(rows) if chunk.start == passage.start and chunk.end == passage.end),
-                  None)
-        if at is None:
+        found = self._where.get((source, start, end))
+        if found is None:
             return None
+        rows, at = found
         lo, hi = _paragraph_edge(rows, at, -1), _paragraph_edge(rows, at, 1)
         return Context(rows[lo:hi + 1], at - lo)
 
@@ -76,43 +87,30 @@ def documents_of(index: Any) -> Documents:
     return cached[1]
 
 
-def lines(passage: Passage | Chunk) -> str:
-    """ "line 4" or "lines 4–6": where the passage is in its file."""
+def lines(passage: Any) -> str:
+    """ "line 4" or "lines 4–6": where a passage or chunk is in its file."""
     if passage.line_start == passage.line_end:
         return f"line {passage.line_start}"
     return f"lines {passage.line_start}–{passage.line_end}"
 
 
-def viewer_html(dom_id: str, passage: Passage, context: Context | None, neighbours: tuple[str, str]) -> str:
-    """A closed <dialog> showing the passage highlighted in its context, with previous/next between passages.
+def view(index: Any, request: Any) -> dict[str, str]:
+    """What the page's viewer shows for a request [file name as shown, start, end] from the browser.
 
     Args:
-        dom_id: the dialog's id (a card's "Show in document" button opens it).
-        passage: the cited passage.
-        context: its neighbours in the document, or None (then the passage alone is shown, and why).
-        neighbours: the ids of the previous and the next passage's dialogs ("" for none).
+        index: the loaded index (its chunks are the only text shown).
+        request: the browser's arguments, unchecked.
 
     Returns:
-        HTML in which every text is escaped.
+        {"title": plain text, "html": escaped HTML}; a request matching no passage gets NOT_FOUND.
     """
-    source = html.escape(printable(passage.source))
-    title_id = f"{dom_id}-title"
+    ok = (isinstance(request, list) and len(request) == 3 and isinstance(request[0], str)
+          and len(request[0]) <= 4096 and all(type(n) is int for n in request[1:]))
+    context = documents_of(index).context(*request) if ok else None
     if context is None:
-        body = (f'<p class="rag-note">This passage is no longer in the index (it was rebuilt); '
-                f"ask again to see its context.</p><p><mark style=\"{MARK}\">{html.escape(passage.text)}</mark></p>")
-    else:
-        body = _paragraphs(context)
-    previous, following = neighbours
-    steps = "".join(
-        f'<button type="button" data-view="{target}">{label}</button>' if target
-        else f'<button type="button" disabled>{label}</button>'
-        for target, label in ((previous, "← Previous passage"), (following, "Next passage →")))
-    return (f'<dialog id="{dom_id}" class="rag-viewer" aria-labelledby="{title_id}">'
-            f'<div class="rag-viewer-head"><h2 id="{title_id}">{source} · {lines(passage)}</h2>'
-            f'<form method="dialog"><button type="submit" aria-label="Close the document (Escape)">Close ✕'
-            f"</button></form></div>"
-            f'<div class="rag-viewer-text" lang="{html.escape(passage.lang)}">{body}</div>'
-            f'<div class="rag-viewer-steps">{steps}</div></dialog>')
+        return {"title": "Passage not found", "html": f'<p class="rag-note">{html.escape(NOT_FOUND)}</p>'}
+    here = context.chunks[context.at]
+    return {"title": f"{printable(here.source)} · {lines(here)}", "html": _paragraphs(context)}
 
 
 def _paragraphs(context: Context) -> str:
@@ -127,8 +125,19 @@ def _paragraphs(context: Context) -> str:
             heading = ""
             if chunk.heading and (not out or context.chunks[i - 1].heading != chunk.heading):
                 heading = f'<p class="rag-heading">{html.escape(chunk.heading)}</p>'
-            out.append(f'{heading}<p><span class="rag-line">{lines(chunk)}</span> {text}')
+            out.append(f'{heading}<p lang="{html.escape(chunk.lang)}"><span class="rag-line">{lines(chunk)}</span> '
+                       f"{text}")
             line = chunk.line_start
         else:
             out[-1] += f" {text}"
     return "</p>".join(out) + "</p>"
+
+
+VIEWER = ('<dialog id="rag-viewer" class="rag-viewer" aria-labelledby="rag-viewer-title">'
+          '<div class="rag-viewer-head"><h2 id="rag-viewer-title">Document</h2>'
+          '<form method="dialog"><button type="submit" class="rag-button" aria-label="Close the document">'
+          "Close ✕</button></form></div>"
+          '<div class="rag-viewer-text"></div>'
+          '<div class="rag-viewer-steps"><button type="button" class="rag-button" data-step="-1">'
+          '← Previous passage</button><button type="button" class="rag-button" data-step="1">Next passage →'
+          "</button></div></dialog>")
