@@ -227,7 +227,8 @@ def viewer_page(hashing_assistant: Assistant) -> Iterator[tuple[str, int]]:
         demo.close()
 
 
-@pytest.mark.parametrize("data", [["../../../etc/passwd", 0, 10], [{"a": 1}, [], None], "x" * 10_000])
+@pytest.mark.parametrize("data", [["../../../etc/passwd", 0, 10], [{"a": 1}, [], None], "x" * 10_000],
+                         ids=["a path", "junk", "huge"])
 def test_the_viewer_endpoint_reads_only_the_index(viewer_page: tuple[str, int], hashing_assistant: Assistant,
                                                   data: Any) -> None:
     """What the page's "Show in document" calls, called by hand: nothing but an index passage comes back."""
