@@ -16,10 +16,11 @@ from rag.ann import search_plan
 from rag.chunking import chunk_documents
 from rag.config import Settings
 from rag.corpus import Skipped, content_hash, discover, read_checked, read_corpus, report_skipped
-from rag.embedding import Embedder, Kind, load_embedder
+from rag.embedding import Embedder, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError, RagError
 from rag.fingerprint import pipeline_fingerprint
 from rag.names import NameNormalizer
+from rag.search import wordvectors
 from rag.search.adapter import install_shipped
 from rag.store import (
     FORMAT_VERSION,
@@ -122,13 +123,11 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         embedder = embedder or load_embedder(settings.model)
         if old is not None and embedder.dim and embedder.dim != old.manifest["dim"]:  # the model changed
             cached, todo = {}, list(range(len(keys)))  # under the same name: its old vectors do not fit
-        bar = _bar(len(todo), progress)
-        kinds: list[tuple[Kind, list[int]]] = [("passage", [i for i in todo if i < word_from]),
-                                               ("query", [i for i in todo if i >= word_from])]
-        for kind, part in kinds:
-            new = embedder.embed([texts[i] for i in part], progress=bar.update, kind=kind)
-            cached.update({keys[i]: v for i, v in zip(part, new, strict=True)})
-        bar.close()
+        shipped = wordvectors.load(settings.model, embedder.dim)  # words with vectors inside the package
+        cached.update({keys[i]: shipped[keys[i]] for i in todo if i >= word_from and keys[i] in shipped})
+        todo = [i for i in todo if keys[i] not in cached]
+        with _bar(len(todo), progress) as bar:
+            cached.update(cache.embed(embedder, texts, keys, todo, word_from, bar.update))
     vectors = np.vstack([cached[k] for k in keys]).astype(np.float32)
     n, m = len(chunks), len(chunks) + len(sentence_texts)
     w = m + len(vocab_words)

@@ -7,11 +7,12 @@ and the everyday words (as queries, the way a question's words are embedded).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import numpy as np
 
 from rag.chunking import Chunk
-from rag.embedding import Kind
+from rag.embedding import Embedder, Kind
 from rag.names import NameNormalizer
 from rag.store import Index
 from rag.text import split_sentences
@@ -50,6 +51,18 @@ def sentence_texts(chunks: list[Chunk], names: NameNormalizer | Memo) -> list[st
     """Every chunk's sentences, each with the chunk's heading (rag.store derives which chunk owns which)."""
     return [names.normalize(f"{chunk.heading}: {sentence}" if chunk.heading else sentence)
             for chunk in chunks for sentence in split_sentences(chunk.text)]
+
+
+def embed(embedder: Embedder, texts: list[str], keys: list[str], todo: list[int], word_from: int,
+          progress: Callable[[int], None]) -> dict[str, np.ndarray]:
+    """Key → vector of the texts at positions todo: those before word_from as passages, the rest as queries."""
+    out: dict[str, np.ndarray] = {}
+    kinds: list[tuple[Kind, list[int]]] = [("passage", [i for i in todo if i < word_from]),
+                                           ("query", [i for i in todo if i >= word_from])]
+    for kind, part in kinds:
+        new = embedder.embed([texts[i] for i in part], progress=progress, kind=kind)
+        out.update({keys[i]: v for i, v in zip(part, new, strict=True)})
+    return out
 
 
 def cached_vectors(index: Index, names: NameNormalizer | Memo) -> dict[str, np.ndarray]:

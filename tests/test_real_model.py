@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from rag.answer import LIKELY
@@ -149,3 +150,17 @@ def test_sentence_transformers_model_loads_offline() -> None:
 
     minilm = load_embedder("minilm")
     assert minilm.embed(["a test sentence"]).shape == (1, 384)
+
+
+def test_shipped_word_vectors_are_the_models_own_bytes() -> None:
+    """rag/words/e5-small.vectors holds what the model gives, so a build that takes them answers the same."""
+    from rag.embedding import load_embedder
+    from rag.search import wordvectors
+    from rag.vectorcache import embedding_key
+
+    embedder = load_embedder("e5-small")
+    shipped = wordvectors.load("e5-small", embedder.dim)
+    sample = ["haus", "house", "zeit", "music", "woche"]
+    fresh = embedder.embed(sample, kind="query")
+    for word, vector in zip(sample, fresh, strict=True):
+        assert np.array_equal(shipped[embedding_key(word, "query")], vector), word
