@@ -83,9 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(PrintableFormatter("%(message)s"))  # file names in warnings come from the corpus
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
-    from rag.assistant import default_assistant
+    from rag.config import Settings
     from rag.errors import RagError
     from rag.serve.page import launch
+    from rag.serve.preparing import open_or_prepare
 
     if args.host not in ("127.0.0.1", "localhost") and not args.auth:
         print(f"warning: serving on {args.host} without --auth-file (or RAG_AUTH): anyone on the network can use it",
@@ -94,10 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"error: {printable(problem)}", file=sys.stderr)
         return 2
-    print("Loading the index (on first start it is built first: this takes a minute)…",
+    print("Loading the index (on first start the page opens at once and the index is built behind it)…",
           file=sys.stderr, flush=True)
     try:
-        assistant = default_assistant()
+        import gradio  # noqa: F401 - first: the page's import would otherwise share the cores with a build
+
+        assistant = open_or_prepare(Settings.from_env())
         launch(assistant, host=args.host, port=args.port, auth=args.auth)
     except RagError as exc:
         print(f"error: {printable(str(exc))}", file=sys.stderr)

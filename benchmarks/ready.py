@@ -99,3 +99,56 @@ def startup(index_dir: Path, corpus_dir: Path, runs: int | None = None) -> dict[
     helps = [help_once(env) for _ in range(runs)]
     return {"app_ready_s": round(statistics.median(ready), 3), "app_ready_runs": ready,
             "help_s": round(statistics.median(helps), 3), "help_runs": helps}
+
+
+def _cited(url: str, question: str) -> bool:
+    """True when `/ask` answers question with at least one passage (False while the index is prepared)."""
+    import json
+
+    body = json.dumps({"data": [question]}).encode()
+    request = urllib.request.Request(url + "gradio_api/call/ask", body, {"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # our own page, on 127.0.0.1
+            event = json.loads(response.read())["event_id"]
+        with urllib.request.urlopen(f"{url}gradio_api/call/ask/{event}", timeout=30) as stream:
+            return '"passages": [{' in stream.read().decode(errors="replace")
+    except (urllib.error.URLError, OSError, ValueError, KeyError):
+        return False
+
+
+def first_start_once(env: dict[str, str], timeout: float = TIMEOUT_S) -> dict[str, float]:
+    """A fresh start: `python app.py` on an empty index folder, to its page (HTTP 200) and its first cited answer.
+
+    Args:
+        env: the app's environment; RAG_INDEX_DIR names a folder with no index yet.
+        timeout: give up after this many seconds.
+
+    Returns:
+        {"page_s", "answer_s"}: seconds from starting the app.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(PROJECT_DIR / "app.py"), "--port", str(port)], cwd=PROJECT_DIR,
+                                env=env, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            seen: dict[str, float] = {}
+            while "answer_s" not in seen:
+                if proc.poll() is not None or time.perf_counter() - t0 > timeout:
+                    err.seek(0)
+                    why = "exited" if proc.poll() is not None else f"did not answer in {timeout:.0f} s"
+                    raise RuntimeError(f"app.py {why}: {err.read().decode(errors='replace')[-500:]}")
+                if "page_s" not in seen and _answers(url):
+                    seen["page_s"] = round(time.perf_counter() - t0, 3)
+                if "page_s" in seen and _cited(url, "Wer führte Regie?"):
+                    seen["answer_s"] = round(time.perf_counter() - t0, 3)
+                time.sleep(0.2)
+            return seen
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -29,6 +29,10 @@ class IndexStaleError(RagError):
     """The index no longer matches the corpus it was built from, or was written by an older version."""
 
 
+class IndexNotReadyError(RagError):
+    """The index is still being built in the background (a page started before its index): ask again soon."""
+
+
 class IndexWriteError(RagError):
     """The index folder cannot be written: disk full, read-only, no permission, or a symlink in the way.
 
@@ -45,6 +49,7 @@ __all__ = [
     "CorpusError",
     "IndexCorruptError",
     "IndexNotFoundError",
+    "IndexNotReadyError",
     "IndexStaleError",
     "IndexWriteError",
     "InvalidQuestionError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from rag.embedding import Embedder, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError, RagError
 from rag.fingerprint import pipeline_fingerprint
 from rag.names import NameNormalizer
-from rag.search import wordvectors
+from rag.search import prebuilt
 from rag.search.adapter import install_shipped
 from rag.store import (
     FORMAT_VERSION,
@@ -33,7 +34,7 @@ from rag.store import (
     remove_leftovers,
     write_index_files,
 )
-from rag.terminal import listing
+from rag.terminal import Progress, listing
 from rag.text import split_sentences
 from rag.vocabulary import corpus_vocabulary, everyday_words
 
@@ -53,7 +54,8 @@ class BuildReport:
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None, force: bool = False,
-                progress: bool = False, strict: bool = False) -> BuildReport:
+                progress: bool = False, strict: bool = False,
+                listener: Callable[[int, int], None] | None = None) -> BuildReport:
     """Build or update the index for settings.corpus_dir in settings.index_dir.
 
     Only passages whose embedding text is new are embedded; the rest reuse their stored vectors.
@@ -64,6 +66,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         force: re-embed everything.
         progress: show a progress bar on stderr.
         strict: fail on unusable corpus files instead of skipping them.
+        listener: told (texts embedded, texts to embed) as embedding goes on (the page's progress).
 
     Returns:
         A BuildReport.
@@ -123,10 +126,10 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         embedder = embedder or load_embedder(settings.model)
         if old is not None and embedder.dim and embedder.dim != old.manifest["dim"]:  # the model changed
             cached, todo = {}, list(range(len(keys)))  # under the same name: its old vectors do not fit
-        shipped = wordvectors.load(settings.model, embedder.dim)  # words with vectors inside the package
-        cached.update({keys[i]: shipped[keys[i]] for i in todo if i >= word_from and keys[i] in shipped})
+        shipped = prebuilt.load(settings.model, embedder.dim)  # texts whose vectors come inside the package
+        cached.update({keys[i]: shipped[keys[i]] for i in todo if keys[i] in shipped})
         todo = [i for i in todo if keys[i] not in cached]
-        with _bar(len(todo), progress) as bar:
+        with Progress(len(todo), "embedding passages and words", progress, listener) as bar:
             cached.update(cache.embed(embedder, texts, keys, todo, word_from, bar.update))
     vectors = np.vstack([cached[k] for k in keys]).astype(np.float32)
     n, m = len(chunks), len(chunks) + len(sentence_texts)
@@ -159,12 +162,6 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
                 install_shipped(settings.index_dir, settings.model, int(vectors.shape[1]), files)
     return BuildReport(len(chunks), languages, len(todo), len(keys) - len(todo),
                        time.perf_counter() - t0, False, corpus.skipped, corpus.others)
-
-
-def _bar(total: int, enabled: bool) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="embedding passages and words", unit="text", disable=not enabled)
 
 
 def _reusable(settings: Settings, force: bool) -> Index | None:

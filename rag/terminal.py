@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 # C0 and C1 control characters and DEL: escape sequences (colours, cursor moves, window titles, links),
@@ -92,3 +93,29 @@ def silence_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError):  # stdout has no file descriptor (replaced in-process): nothing to flush at exit
         pass
+
+
+class Progress:
+    """A progress bar on stderr (when shown) that also tells a listener (done, total) after each step."""
+
+    def __init__(self, total: int, desc: str, show: bool,
+                 listener: Callable[[int, int], None] | None = None) -> None:
+        from tqdm import tqdm
+
+        self.total, self.done, self._listener = total, 0, listener
+        self._bar = tqdm(total=total, desc=desc, unit="text", disable=not show)
+
+    def update(self, n: int) -> None:
+        """Count n more done."""
+        self.done += n
+        self._bar.update(n)
+        if self._listener:
+            self._listener(self.done, self.total)
+
+    def __enter__(self) -> Progress:
+        if self._listener:
+            self._listener(0, self.total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.close()

@@ -152,14 +152,14 @@ def test_sentence_transformers_model_loads_offline() -> None:
     assert minilm.embed(["a test sentence"]).shape == (1, 384)
 
 
-def test_shipped_word_vectors_are_the_models_own_bytes() -> None:
-    """rag/words/e5-small.vectors holds what the model gives, so a build that takes them answers the same."""
+def test_prebuilt_vectors_are_the_models_own_bytes() -> None:
+    """rag/prebuilt/e5-small.vectors holds what the model gives, so a build that takes them answers the same."""
     from rag.embedding import load_embedder
-    from rag.search import wordvectors
+    from rag.search import prebuilt
     from rag.vectorcache import embedding_key
 
     embedder = load_embedder("e5-small")
-    shipped = wordvectors.load("e5-small", embedder.dim)
+    shipped = prebuilt.load("e5-small", embedder.dim)
     sample = ["haus", "house", "zeit", "music", "woche"]
     fresh = embedder.embed(sample, kind="query")
     for word, vector in zip(sample, fresh, strict=True):

@@ -11,6 +11,7 @@ from rag.serve import feedback
 from rag.serve.chat import MAX_TURNS, SLIDER_MAX, Turn, asked, conversation_html, take_turn
 from rag.serve.feedback import feedback_panel
 from rag.serve.look import CSS, JS, PAGE_CSS
+from rag.serve.preparing import Preparing
 from rag.serve.sources import LANGUAGE_NAMES, MARK
 from rag.serve.viewer import VIEWER
 from rag.serve.viewer import view as view_passage
@@ -61,6 +62,22 @@ def replay(assistant: Assistant, saved: Any, k: Any, languages: Any) -> list[Tur
     return [turn for turn in turns if turn.answer is not None]
 
 
+def preparing_status(assistant: Assistant) -> None:
+    """While the index is built behind the page: its progress, refreshed each second, then gone."""
+    import gradio as gr
+
+    if not isinstance(assistant, Preparing) or not assistant.status():
+        return
+    status = gr.Markdown(assistant.status(), elem_id="preparing")
+    timer = gr.Timer(1.0)
+
+    def tick() -> tuple[Any, Any]:
+        now = assistant.status()
+        return gr.update(value=now, visible=bool(now)), gr.Timer(active=bool(now))
+
+    timer.tick(tick, None, [status, timer], api_visibility="private", queue=False)
+
+
 def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
     """Build the chat page around one shared assistant (nothing is launched).
 
@@ -77,6 +94,7 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
     choices = [(LANGUAGE_NAMES.get(lang, lang), lang) for lang in assistant.languages]
     with gr.Blocks(title="Soundtrack #1 — Q&A", analytics_enabled=False) as demo:
         gr.Markdown(INTRO)
+        preparing_status(assistant)
         turns = gr.State([])
         saved = gr.BrowserState([], storage_key=SAVED)
         with gr.Row():
