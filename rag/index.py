@@ -129,7 +129,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         shipped = prebuilt.load(settings.model, embedder.dim)  # texts whose vectors come inside the package
         cached.update({keys[i]: shipped[keys[i]] for i in todo if keys[i] in shipped})
         todo = [i for i in todo if keys[i] not in cached]
-        with Progress(len(todo), "embedding passages and words", progress, listener) as bar:
+        with Progress(len(todo), "embedding passages and words", progress and bool(todo), listener) as bar:
             cached.update(cache.embed(embedder, texts, keys, todo, word_from, bar.update))
     vectors = np.vstack([cached[k] for k in keys]).astype(np.float32)
     n, m = len(chunks), len(chunks) + len(sentence_texts)

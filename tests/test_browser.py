@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from rag.config import PROJECT_DIR, Settings
 from rag.index import build_index
 from rag.serve.page import EXAMPLES
 from tests.conftest import CORPUS, serving
+from tests.test_preparing import gate, prepare  # noqa: F401 - gate is a fixture
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -178,3 +180,24 @@ def test_no_serious_accessibility_violations_before_and_after_an_answer(
         finally:
             browser.close()
     assert found == {}, found
+
+
+def test_the_page_opens_before_its_index_and_shows_the_progress(corpus_dir: Path, tmp_path: Path,
+                                                                gate: threading.Event) -> None:  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    assistant = prepare(corpus_dir, tmp_path)  # its build waits at the gate
+    with serving(assistant) as url, sync_playwright() as p:
+        browser, page = launch(p)
+        try:
+            page.goto(url, timeout=TIMEOUT_MS)
+            expect(page.locator("#preparing")).to_contain_text("Preparing the index", timeout=TIMEOUT_MS)
+            ask(page, "Wer führte Regie?", 1)
+            turn = page.locator("#conversation .rag-turn").last
+            expect(turn.locator(".rag-error")).to_contain_text("ask again in a moment")
+            gate.set()
+            expect(page.locator("#preparing")).to_be_hidden(timeout=TIMEOUT_MS)  # the build is done
+            ask(page, "Wer führte Regie?", 2)
+            expect(page.locator("#conversation .rag-turn").last.locator(".rag-card").first).to_be_visible()
+        finally:
+            browser.close()
