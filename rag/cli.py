@@ -99,7 +99,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.assistant import Assistant
-    from rag.errors import IndexNotFoundError, IndexStaleError, InvalidQuestionError
+    from rag.errors import IndexNotFoundError, InvalidQuestionError
 
     if any("\udc80" <= ch <= "\udcff" for ch in args.question):
         raise InvalidQuestionError("the question is not valid UTF-8 text")
@@ -107,14 +107,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     check = _check_stale(args, settings)
     try:
         assistant = Assistant.load(settings=settings, check_stale=check)
-    except (IndexNotFoundError, IndexStaleError) as exc:
+    except IndexNotFoundError:
         # An index named alone: its corpus is unknown. A folder in no existing folder: a typo, not a wish.
+        # (A stale index stays an error naming `rag index`: rebuilding it is the user's call.)
         if not check or not settings.index_dir.parent.is_dir():
             raise
         from rag.index import build_index
 
-        why = "there is none yet" if isinstance(exc, IndexNotFoundError) else "the corpus changed"
-        print(printable(f"rag: building the index in {settings.index_dir} first ({why})…"), file=sys.stderr)
+        print(printable(f"rag: no index in {settings.index_dir} yet: building it first…"), file=sys.stderr)
         build_index(settings, progress=True)
         assistant = Assistant.load(settings=settings)
     answer = assistant.ask(args.question, k=settings.k if args.k is None else args.k)

@@ -63,15 +63,14 @@ def test_errors_are_one_line_and_exit_2(env: Path, capsys: pytest.CaptureFixture
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
 
 
-def test_ask_builds_a_missing_or_stale_index_first(env: Path, corpus_dir: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_ask_builds_a_missing_index_first_and_names_the_fix_for_a_stale_one(
+        env: Path, corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "Who directed it?"]) == 0  # no index yet: built, with a note on stderr, then answered
     out, err = capsys.readouterr()
-    assert "building the index" in err and "there is none yet" in err and "soundtrack1_" in out
+    assert "building it first" in err and "soundtrack1_" in out
     (corpus_dir / "extra.txt").write_text("Another review of the K-drama with enough words.", encoding="utf-8")
-    assert main(["ask", "Who directed it?"]) == 0
-    assert "the corpus changed" in capsys.readouterr().err
-    assert main(["index"]) == 0 and "unchanged" in capsys.readouterr().out
+    assert main(["ask", "Who directed it?"]) == 2
+    assert "stale" in capsys.readouterr().err
 
 
 def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:

@@ -75,8 +75,11 @@ def test_rag_ask_piped_into_a_closed_reader_prints_no_traceback(hashing_index: S
 def test_hints_name_the_folders_the_user_passed(tmp_path: Path, hashing_env: None,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     index, corpus = tmp_path / "my index", small_corpus(tmp_path / "docs")
-    assert main(["ask", "Who directed it?", "--index", str(index), "--corpus", str(corpus)]) == 2
-    assert f"run `rag index --index '{index}' --corpus {corpus}` to build it" in capsys.readouterr().err
+    assert main(["ask", "Who directed it?", "--index", str(tmp_path / "no" / "index"), "--corpus", str(corpus)]) == 2
+    assert f"run `rag index --index {tmp_path / 'no' / 'index'} --corpus {corpus}` to build it" in \
+        capsys.readouterr().err  # a folder inside no folder is a typo: not built
+    assert main(["ask", "Who directed it?", "--index", str(index), "--corpus", str(corpus)]) == 0
+    assert f"no index in {index} yet: building it first" in capsys.readouterr().err
     assert main(["index", "--index", str(index), "--corpus", str(corpus)]) == 0
     assert f"next: rag ask \"Wer führte Regie?\" --index '{index}' --corpus {corpus}" in capsys.readouterr().out
     (corpus / "more.txt").write_text(TEXT.replace("four", "six"), encoding="utf-8")
