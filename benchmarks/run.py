@@ -94,8 +94,24 @@ def build_langchain(settings: Settings, tmp: Path, assistant: Assistant) -> tupl
     return out, baseline
 
 
-def run(settings: Settings, index_dir: Path | None = None, baseline: bool = True, files: int = 1000,
-        eval_set: Path = DEFAULT_SET, progress: bool = True, ready: bool = True) -> dict[str, Any]:
+QUICK_THROUGHPUT = 160  # questions per system and thread count for throughput, unless --full
+ASK_S = 0.02  # a rough cost of one ask, for the estimate printed at the start
+FIXED_S = 45.0  # build, cold starts, the baselines' build, start-up runs: roughly
+
+
+def plan(items: list[Any], full: bool, systems: int) -> tuple[list[Any], int, float]:
+    """The eval items to interleave, the questions for throughput, and a rough estimate of the seconds."""
+    from benchmarks.interleaved import THREADS
+
+    chosen = items if full or not any(item.split == "test" for item in items) else [
+        item for item in items if item.split == "test"]
+    questions = 2 * len(items) if full else min(QUICK_THROUGHPUT, 2 * len(chosen))
+    asks = 2 * len(chosen) * systems + questions * 2 * len(THREADS)
+    return chosen, questions, FIXED_S + asks * ASK_S
+
+
+def run(settings: Settings, index_dir: Path | None = None, baseline: bool = True, files: int = 0,
+        eval_set: Path = DEFAULT_SET, progress: bool = True, ready: bool = True, full: bool = False) -> dict[str, Any]:
     """All figures of `rag bench` as one dict (see README, Performance).
 
     Args:
@@ -106,6 +122,8 @@ def run(settings: Settings, index_dir: Path | None = None, baseline: bool = True
         eval_set: the questions.
         progress: progress bars on stderr.
         ready: measure `python app.py` to its page, and `rag --help`.
+        full: every eval question and all of them for throughput (default: the test split, and the first
+            QUICK_THROUGHPUT questions for throughput).
 
     Returns:
         The figures; "interleaved" and "throughput" hold every system's.
@@ -119,7 +137,10 @@ def run(settings: Settings, index_dir: Path | None = None, baseline: bool = True
     from rag.index import build_index
 
     result: dict[str, Any] = {"machine": machine()}
-    items = load_set(eval_set)
+    items, many, estimate = plan(load_set(eval_set), full, 5 if baseline else 3)
+    if progress:
+        more = "" if full else "; --full: every question, about 15 minutes"
+        print(f"rag bench: about {max(1, round(estimate / 60))} minute(s) on 2 cores{more}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as folder:
         tmp = Path(folder)
         ours, assistant, measured = build_ours(settings, tmp / "ours", index_dir, progress)
@@ -141,7 +162,7 @@ def run(settings: Settings, index_dir: Path | None = None, baseline: bool = True
         else:
             result["baseline"] = bench_baseline.INSTALL_HINT if baseline else "skipped (--no-baseline)"
         result["interleaved"] = compare(systems, items, progress)
-        questions = [item.questions[lang] for item in items for lang in LANGS]
+        questions = [item.questions[lang] for item in items for lang in LANGS][:many]
         result["throughput"] = throughput({OURS: systems[OURS], BARE: systems[BARE]}, questions, progress=progress)
         fresh = settings.with_(corpus_dir=tmp / "ours" / "corpus", index_dir=tmp / "ours" / "index")
         extend_file(sorted(p for p in fresh.corpus_dir.rglob("*") if p.suffix in SUFFIXES)[0])  # one changed file

@@ -78,10 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="measure only; install nothing")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
 
-    p = sub.add_parser("bench", help="measure build, cold start, latency, throughput, memory and hit@3")
+    p = sub.add_parser("bench", help="measure build, cold start, latency, throughput, memory and hit@3 "
+                                     "(about 2 minutes; --full, --files and --scale measure more)")
     p.add_argument("--index", type=Path, help="measure asks on this index (default: a fresh one of the corpus)")
     p.add_argument("--corpus", type=Path, help=f"corpus folder ({corpus})")
-    p.add_argument("--files", type=int, default=1000, help="synthetic files for the update figure (0: skip)")
+    p.add_argument("--files", type=int, default=0,
+                   help="also time an update of a corpus of N synthetic files (1000: about 3 minutes more)")
+    p.add_argument("--full", action="store_true",
+                   help="every eval question (not the test split) and every question for throughput: ~15 minutes")
     p.add_argument("--set", type=Path, help="eval set for latency and hit@3 (default: eval/qa.jsonl)")
     p.add_argument("--no-baseline", action="store_true",
                    help="skip the LangChain baselines (FAISS store, BM25+FAISS ensemble)")

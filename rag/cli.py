@@ -203,7 +203,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from rag.evaluation import DEFAULT_SET
 
     result = run(settings, index_dir=args.index, baseline=not args.no_baseline, files=max(0, args.files),
-                 eval_set=args.set or DEFAULT_SET)
+                 eval_set=args.set or DEFAULT_SET, full=args.full)
     print(as_json(result) if args.json else format_table(result))
     return 0
 
