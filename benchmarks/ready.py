@@ -11,6 +11,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,38 @@ def _answers(url: str) -> bool:
         return False
 
 
+@contextmanager
+def _app(env: dict[str, str], timeout: float) -> Iterator[tuple[str, Callable[[], float]]]:
+    """Start `python app.py --port <free port>`; yield its URL and a clock that raises if it died or timed out.
+
+    Raises:
+        RuntimeError: the app exited, or the clock passed timeout (with the end of its stderr).
+    """
+    port = free_port()
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(PROJECT_DIR / "app.py"), "--port", str(port)], cwd=PROJECT_DIR,
+                                env=env, stdout=subprocess.DEVNULL, stderr=err)
+
+        def clock() -> float:
+            elapsed = time.perf_counter() - t0
+            if proc.poll() is not None or elapsed > timeout:
+                err.seek(0)
+                why = "exited" if proc.poll() is not None else f"did not answer in {timeout:.0f} s"
+                raise RuntimeError(f"app.py {why}: {err.read().decode(errors='replace')[-500:]}")
+            return round(elapsed, 3)
+
+        try:
+            yield f"http://127.0.0.1:{port}/", clock
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 def app_ready_once(env: dict[str, str], timeout: float = TIMEOUT_S) -> float:
     """Seconds from starting `python app.py --port <free port>` to its first HTTP 200 for "/"; then stop it.
 
@@ -49,27 +83,11 @@ def app_ready_once(env: dict[str, str], timeout: float = TIMEOUT_S) -> float:
     Raises:
         RuntimeError: the app exited, or did not answer in time (with the end of its stderr).
     """
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, str(PROJECT_DIR / "app.py"), "--port", str(port)], cwd=PROJECT_DIR,
-                                env=env, stdout=subprocess.DEVNULL, stderr=err)
-        try:
-            while not _answers(url):
-                if proc.poll() is not None or time.perf_counter() - t0 > timeout:
-                    err.seek(0)
-                    why = "exited" if proc.poll() is not None else f"did not answer in {timeout:.0f} s"
-                    raise RuntimeError(f"app.py {why}: {err.read().decode(errors='replace')[-500:]}")
-                time.sleep(POLL_S)
-            return round(time.perf_counter() - t0, 3)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with _app(env, timeout) as (url, clock):
+        while not _answers(url):
+            clock()
+            time.sleep(POLL_S)
+        return clock()
 
 
 def help_once(env: dict[str, str]) -> float:
@@ -89,7 +107,9 @@ def startup(index_dir: Path, corpus_dir: Path, runs: int | None = None) -> dict[
         runs: runs of each (default RUNS).
 
     Returns:
-        {"app_ready_s", "app_ready_runs", "help_s", "help_runs"}: medians and every run's seconds.
+        {"app_ready_s", "app_ready_runs", "help_s", "help_runs", "first_page_s", "first_answer_s",
+        "first_runs"}: medians and every run's seconds; "first" is `python app.py` with no index yet, to its
+        page and to its first cited answer.
     """
     env = {**os.environ, "RAG_INDEX_DIR": str(index_dir.resolve()), "RAG_CORPUS_DIR": str(corpus_dir.resolve()),
            "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -97,8 +117,14 @@ def startup(index_dir: Path, corpus_dir: Path, runs: int | None = None) -> dict[
     runs = runs or RUNS
     ready = [app_ready_once(env) for _ in range(runs)]
     helps = [help_once(env) for _ in range(runs)]
+    firsts = []
+    for _ in range(runs):  # a fresh clone's start: no index yet (built behind the page)
+        with tempfile.TemporaryDirectory(prefix="rag-first-") as empty:
+            firsts.append(first_start_once({**env, "RAG_INDEX_DIR": str(Path(empty) / "index")}))
     return {"app_ready_s": round(statistics.median(ready), 3), "app_ready_runs": ready,
-            "help_s": round(statistics.median(helps), 3), "help_runs": helps}
+            "help_s": round(statistics.median(helps), 3), "help_runs": helps,
+            "first_page_s": round(statistics.median(f["page_s"] for f in firsts), 3),
+            "first_answer_s": round(statistics.median(f["answer_s"] for f in firsts), 3), "first_runs": firsts}
 
 
 def _cited(url: str, question: str) -> bool:
@@ -126,29 +152,13 @@ def first_start_once(env: dict[str, str], timeout: float = TIMEOUT_S) -> dict[st
     Returns:
         {"page_s", "answer_s"}: seconds from starting the app.
     """
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, str(PROJECT_DIR / "app.py"), "--port", str(port)], cwd=PROJECT_DIR,
-                                env=env, stdout=subprocess.DEVNULL, stderr=err)
-        try:
-            seen: dict[str, float] = {}
-            while "answer_s" not in seen:
-                if proc.poll() is not None or time.perf_counter() - t0 > timeout:
-                    err.seek(0)
-                    why = "exited" if proc.poll() is not None else f"did not answer in {timeout:.0f} s"
-                    raise RuntimeError(f"app.py {why}: {err.read().decode(errors='replace')[-500:]}")
-                if "page_s" not in seen and _answers(url):
-                    seen["page_s"] = round(time.perf_counter() - t0, 3)
-                if "page_s" in seen and _cited(url, "Wer führte Regie?"):
-                    seen["answer_s"] = round(time.perf_counter() - t0, 3)
-                time.sleep(0.2)
-            return seen
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    seen: dict[str, float] = {}
+    with _app(env, timeout) as (url, clock):
+        while "answer_s" not in seen:
+            now = clock()
+            if "page_s" not in seen and _answers(url):
+                seen["page_s"] = now
+            if "page_s" in seen and _cited(url, "Wer führte Regie?"):
+                seen["answer_s"] = clock()
+            time.sleep(0.2)
+    return seen

@@ -34,6 +34,9 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"python app.py to its page answering HTTP 200: {result['app_ready_s']} s (median of "
                      f"{_runs(result['app_ready_runs'])}); rag --help: {result['help_s']} s "
                      f"(median of {_runs(result['help_runs'])})")
+    if "first_page_s" in result:
+        lines.append(f"python app.py with no index yet: page in {result['first_page_s']} s, first cited answer in "
+                     f"{result['first_answer_s']} s (medians of {len(result['first_runs'])}; built behind the page)")
     files = result.get("incremental_files")
     if files:
         lines.append(f"{files['files']} files ({files['passages']} passages): full build {files['full_build_s']} s, "

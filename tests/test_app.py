@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import rag.assistant
+import rag.serve.preparing
 from tests.test_security import load_app
 
 # --- the page without its extra ---------------------------------------------------------------------
@@ -22,7 +22,7 @@ def test_app_without_gradio_says_which_extra_before_loading_anything(monkeypatch
     def no_loading(settings: object = None) -> None:
         raise AssertionError("the index must not be loaded without the ui extra")
 
-    monkeypatch.setattr(rag.assistant, "default_assistant", no_loading)
+    monkeypatch.setattr(rag.serve.preparing, "open_or_prepare", no_loading)
     assert app.main([]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and 'pip install -e ".[ui]"' in err

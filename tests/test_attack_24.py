@@ -217,10 +217,10 @@ def test_a_port_out_of_range_is_one_line_and_exit_2(port: str, capsys: pytest.Ca
 
 def test_a_port_in_use_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    import rag.assistant
+    import rag.serve.preparing
 
     loaded = []
-    monkeypatch.setattr(rag.assistant, "default_assistant", lambda settings=None: loaded.append(1))
+    monkeypatch.setattr(rag.serve.preparing, "open_or_prepare", lambda settings=None: loaded.append(1))
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

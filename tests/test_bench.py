@@ -105,6 +105,7 @@ def test_bench_json_has_every_figure(bench_env: Path, monkeypatch: pytest.Monkey
     assert set(result["throughput"]["ours/bare"]) == threads
     assert result["app_ready_s"] > 0 and result["app_ready_runs"] == [result["app_ready_s"]]
     assert result["help_s"] > 0 and len(result["help_runs"]) == 1
+    assert 0 < result["first_page_s"] <= result["first_answer_s"] and len(result["first_runs"]) == 1
     assert result["build_s"] > 0 and result["incremental_build_s"] > 0 and result["cold_start_s"] > 0
     assert result["peak_rss_mb"] > 20
     files = result["incremental_files"]
@@ -124,7 +125,8 @@ def test_bench_without_langchain_says_how_to_get_it(bench_env: Path, monkeypatch
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("benchmarks.baseline.available", lambda: False)
     monkeypatch.setattr("benchmarks.ready.startup", lambda *args: {  # the real start-up is measured above
-        "app_ready_s": 2.0, "app_ready_runs": [2.0], "help_s": 0.1, "help_runs": [0.1]})
+        "app_ready_s": 2.0, "app_ready_runs": [2.0], "help_s": 0.1, "help_runs": [0.1],
+        "first_page_s": 2.0, "first_answer_s": 3.0, "first_runs": [{"page_s": 2.0, "answer_s": 3.0}]})
     assert main(["bench", "--files", "0", "--set", str(bench_env)]) == 0
     captured = capsys.readouterr()
     assert 'pip install -e ".[bench]"' in captured.err

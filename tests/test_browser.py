@@ -166,6 +166,7 @@ def test_no_serious_accessibility_violations_before_and_after_an_answer(
         try:
             page.goto(f"{url}?__theme={theme}", timeout=TIMEOUT_MS)
             page.locator("#question textarea").wait_for(timeout=TIMEOUT_MS)
+            page.get_by_text(EXAMPLES[-1]).wait_for(timeout=TIMEOUT_MS)  # the page drawn to its last example
             check(page, "before")
             ask(page, "Wer führte Regie?", 1)
             page.wait_for_timeout(500)  # the scroll to the answer

@@ -12,8 +12,8 @@ import gradio as gr
 import httpx
 import pytest
 
-import rag.assistant
 import rag.serve.page
+import rag.serve.preparing
 from rag.assistant import Assistant
 from rag.config import PROJECT_DIR
 from tests.conftest import load_app, serving
@@ -43,7 +43,7 @@ def launched(monkeypatch: pytest.MonkeyPatch, hashing_assistant: Assistant) -> l
     """Record what app.py / rag.serve.page.launch ask gradio for, instead of serving."""
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: calls.append(kwargs))
-    monkeypatch.setattr(rag.assistant, "default_assistant", lambda settings=None: hashing_assistant)
+    monkeypatch.setattr(rag.serve.preparing, "open_or_prepare", lambda settings=None: hashing_assistant)
     monkeypatch.delenv("RAG_AUTH", raising=False)
     monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
     return calls
