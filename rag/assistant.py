@@ -131,7 +131,8 @@ class Assistant:
         shown = check_languages(languages, serving.retriever.languages)
         lang = detect_among(text, serving.retriever.languages, default="en")
         query = resolve(text, earlier, serving.retriever.leans_on_context)  # a follow-up brings its context
-        sides = serving.retriever.search_sides(query, k, None, lang=lang, joined=query != text)  # every language
+        sides = serving.retriever.search_sides(query, k, None, lang=lang, joined=query != text,
+                                               alone=text if query != text else "")  # every language
         sure = confidence.shipped().grade({t: side.features for t, side in sides.items()})
         hits = {t: [] if sure[t].label == NONE else side.hits for t, side in sides.items()}  # off-topic: nothing
         if shown is not None:

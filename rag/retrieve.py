@@ -11,7 +11,7 @@ import numpy as np
 from rag.abstention import Abstention
 from rag.chunking import Chunk
 from rag.config import Settings
-from rag.conversation import leans_on_context
+from rag.conversation import blend, leans_on_context
 from rag.dense import DenseScorer
 from rag.embedding import Embedder
 from rag.lexical import BM25, tokenize
@@ -108,15 +108,19 @@ class Retriever:
                 for t, s in sides.items()}
 
     def search_sides(self, question: str, k: int, languages: list[str] | None = None,
-                     lang: str = "en", joined: bool = False) -> dict[str, Side]:
+                     lang: str = "en", joined: bool = False, alone: str = "") -> dict[str, Side]:
         """Every language's best passages, with what the refusal rules say of them and the signals behind it.
 
         joined: the question is a follow-up joined with earlier turns; their words are context, so a word
         the sources never use does not count against it (tuning follow-ups: 0.85 hit@3 without that check,
-        0.75 with it), nor does a name only one source writes.
+        0.75 with it), nor does a name only one source writes. alone: that follow-up by itself, whose
+        vector takes settings.follow_up_weight of the question's.
         """
         query = self.index.names.normalize(question)
         vector, word_vectors = self._vectors(query)
+        if alone and self.settings.follow_up_weight > 0:
+            own = self.embed([self._without_common_words(self.index.names.normalize(alone))])[0]
+            vector = blend(own, vector, self.settings.follow_up_weight)
         query_words = list(word_vectors)
         dense = dense_side(self.dense, self.adapter, vector)
         query_matrix = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(

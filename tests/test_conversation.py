@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rag.assistant import Assistant
-from rag.conversation import resolve
+from rag.conversation import blend, resolve
 
 
 @pytest.mark.parametrize("question", [
@@ -44,8 +45,21 @@ def test_a_follow_up_is_searched_with_the_previous_turn(hashing_assistant: Assis
     first = "Wie viele Folgen hat die Serie?"
     follow_up = hashing_assistant.ask("Und wie lang ist jede?", history=[first])
     assert follow_up.passages != hashing_assistant.ask("Und wie lang ist jede?").passages
-    assert follow_up.passages == hashing_assistant.ask(f"Und wie lang ist jede? {first}").passages
     assert follow_up.question == "Und wie lang ist jede?"  # the answer still shows what was asked
+    joined_only = Assistant(hashing_assistant.retriever.index, hashing_assistant.retriever.embedder,
+                            hashing_assistant.settings.with_(follow_up_weight=0.0))
+    assert joined_only.ask("Und wie lang ist jede?", history=[first]).passages == joined_only.ask(
+        f"Und wie lang ist jede? {first}").passages  # share 0: the joined text alone
+
+
+@pytest.mark.parametrize("share", [0.0, 0.3, 0.5, 1.0])
+def test_a_follow_ups_vector_keeps_its_share_of_its_own_words(share: float) -> None:
+    own, joined = np.array([1.0, 0.0, 0.0], np.float32), np.array([0.0, 1.0, 0.0], np.float32)
+    vector = blend(own, joined, share)
+    assert abs(float(np.linalg.norm(vector)) - 1) < 1e-6
+    assert float(vector @ own) >= float(vector @ joined) if share >= 0.5 else float(vector @ own) < float(
+        vector @ joined)
+    assert np.allclose(blend(own, own, share), own)
 
 
 def test_unknown_words_count_against_a_question_but_not_against_a_follow_ups_context(
