@@ -117,10 +117,7 @@ class Retriever:
         vector takes settings.follow_up_weight of the question's.
         """
         query = self.index.names.normalize(question)
-        vector, word_vectors = self._vectors(query)
-        if alone and self.settings.follow_up_weight > 0:
-            own = self.embed([self._without_common_words(self.index.names.normalize(alone))])[0]
-            vector = blend(own, vector, self.settings.follow_up_weight)
+        vector, word_vectors = self._vectors(query, alone)
         query_words = list(word_vectors)
         dense = dense_side(self.dense, self.adapter, vector)
         query_matrix = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(
@@ -153,19 +150,23 @@ class Retriever:
                         "off-topic" if off_topic else "weak" if t in weak else "silent" if t in silent else "",
                         {**whole, **features(f, found, t == lang, t in silent)}) for t, f in found.items()}
 
-    def _vectors(self, query: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """The question's vector (plain) and its words' vectors, in one model call for what is not known yet."""
+    def _vectors(self, query: str, alone: str = "") -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The question's vector (a follow-up's blended with alone's) and its words', in one model call."""
         query_words = list(dict.fromkeys(words(query)))
         known = {w: v for w in query_words
                  if (v := self._word_vectors.get(w)) is not None or (v := self._question_words.get(w)) is not None}
         new_words = [w for w in query_words if w not in known]
-        if self.word_embedder is self.embedder:  # one model call for the question and its unseen words
-            embedded = self.embed([self._without_common_words(query), *new_words])
-            vector, fresh_vectors = embedded[0], embedded[1:]
+        heads = [self._without_common_words(query)]
+        if alone and self.settings.follow_up_weight > 0:
+            heads.append(self._without_common_words(self.index.names.normalize(alone)))
+        if self.word_embedder is self.embedder:  # one model call for the question(s) and its unseen words
+            embedded = self.embed([*heads, *new_words])
+            own, fresh_vectors = embedded[:len(heads)], embedded[len(heads):]
         else:
-            vector = self.embed([self._without_common_words(query)])[0]
+            own = self.embed(heads)
             with self._lock:
                 fresh_vectors = self.word_embedder.embed_batch(new_words, "query")
+        vector = blend(own[1], own[0], self.settings.follow_up_weight) if len(heads) > 1 else own[0]
         fresh = dict(zip(new_words, fresh_vectors, strict=True))
         for word, word_vector in fresh.items():
             self._question_words.put(word, word_vector)

@@ -12,8 +12,8 @@ from rag.serve.chat import MAX_TURNS, SLIDER_MAX, Turn, asked, conversation_html
 from rag.serve.feedback import feedback_panel
 from rag.serve.look import CSS, JS, PAGE_CSS
 from rag.serve.preparing import Preparing
-from rag.serve.sources import LANGUAGE_NAMES, MARK
-from rag.serve.viewer import VIEWER
+from rag.serve.sources import LANGUAGE_NAMES
+from rag.serve.viewer import MARK, VIEWER
 from rag.serve.viewer import view as view_passage
 
 if TYPE_CHECKING:

@@ -7,12 +7,11 @@ import html
 import re
 
 from rag.answer import Answer, Passage
-from rag.serve.viewer import lines
+from rag.serve.viewer import MARK, lines
 from rag.terminal import printable
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 NO_PASSAGE = {"en": "No relevant English passage.", "de": "Keine passende deutsche Textstelle."}
-MARK = "background:#fde68a;color:#1f2937;padding:0 2px;border-radius:3px"
 CITATION = re.compile(r"\[(\d+)\]")
 # The confidence a card or a language shows, as a word (and a colour, in the page's CSS); the score is a tooltip.
 WORDS = {"answers": "answers", "related": "related, may not answer", "none": "not about this",
