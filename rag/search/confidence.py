@@ -13,11 +13,11 @@ no passages: that is the only case that hides anything.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+
+from rag.search.logistic import Logistic, parse_fields
 
 MODEL = Path(__file__).resolve().parent / "confidence.json"
 ANSWERS, RELATED, NONE = "answers", "related", "none"
@@ -31,23 +31,8 @@ class Confidence:
     probability: float  # in [0, 1]
 
 
-@dataclass(frozen=True)
-class ConfidenceModel:
-    """Logistic regression over named signals, standardised: p = σ(bias + Σ w·(x − mean)/scale)."""
-
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    weights: tuple[float, ...]
-    bias: float
-    threshold: float  # probability from which a side is labelled "answers"
-    info: dict[str, Any]
-
-    def probability(self, signals: dict[str, float]) -> float:
-        """The calibrated probability for one language's signals (a missing signal counts as its mean)."""
-        z = self.bias + sum(w * (signals.get(name, m) - m) / s for name, m, s, w in
-                            zip(self.features, self.mean, self.scale, self.weights, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+class ConfidenceModel(Logistic):
+    """A logistic model whose threshold is the probability from which a side is labelled "answers"."""
 
     def grade(self, signals: dict[str, float], off_topic: bool = False) -> Confidence:
         """The label and probability of one language's result."""
@@ -55,11 +40,6 @@ class ConfidenceModel:
             return Confidence(NONE, 0.0)
         p = self.probability(signals)
         return Confidence(ANSWERS if p >= self.threshold else RELATED, round(p, 4))
-
-    def to_json(self) -> str:
-        body = {"features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
-                "weights": list(self.weights), "bias": self.bias, "threshold": self.threshold, "info": self.info}
-        return json.dumps(body, indent=1, sort_keys=True) + "\n"
 
 
 @dataclass(frozen=True)
@@ -100,13 +80,7 @@ def parse(text: str) -> ConfidenceModel:
     Raises:
         ValueError: malformed.
     """
-    body = json.loads(text)
-    names = tuple(str(n) for n in body["features"])
-    columns = [tuple(float(v) for v in body[key]) for key in ("mean", "scale", "weights")]
-    if any(len(c) != len(names) for c in columns) or any(s <= 0 for s in columns[1]):
-        raise ValueError("confidence model: mean, scale and weights must match the features (scale > 0)")
-    return ConfidenceModel(names, columns[0], columns[1], columns[2], float(body["bias"]), float(body["threshold"]),
-                           dict(body.get("info") or {}))
+    return ConfidenceModel(*parse_fields(json.loads(text)))
 
 
 @lru_cache(maxsize=1)
