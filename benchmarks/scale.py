@@ -69,7 +69,7 @@ def scale_one(n: int, sample_file: str, folder: str) -> dict[str, Any]:
 
     from benchmarks.synthetic import synthetic_vectors
     from rag.ann import APPROXIMATE_ABOVE, ann_plan, candidates, for_search, make_faiss, matrix_view
-    from rag.retrieve import CANDIDATES
+    from rag.search.fusion import CANDIDATES
     from rag.store import ANN, VECTORS
 
     sample = np.load(sample_file)

@@ -14,6 +14,7 @@ it would flatter the dense score (it ranks 100 % of its training questions in th
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import os
 from pathlib import Path
@@ -28,7 +29,7 @@ from rag.config import Settings
 from rag.embedding import Embedder, load_embedder
 from rag.evaluation import DEFAULT_SET, LANGS, Item, evaluate, load_set, summarize
 from rag.index import build_index, load_index
-from rag.search.adapter import Adapter
+from rag.search.adapter import Adapter, load_adapter, save_adapter
 from rag.search.learn import FOLDS, train
 from rag.search.teach import pairs_from, passages_of
 from rag.store import Index
@@ -53,14 +54,27 @@ def summary(r: dict) -> str:
 
 
 def out_of_fold(index: Index, embedder: Embedder, settings: Settings, items: list[Item]) -> dict[str, Adapter]:
-    """Each tune item's adapter, trained on the folds without it (the folds of rag learn's cross-validation)."""
+    """Each tune item's adapter, trained on the folds without it (the folds of rag learn's cross-validation).
+
+    The adapters are kept beside the tune index, keyed by the index's data and the items, so the training
+    scripts that need them (train_confidence, train_ranker) pay for them once.
+    """
     plain = Assistant(index, embedder, settings.with_(adapter=0), live=False)
     pairs = pairs_from(items, plain.retriever)
-    passages = passages_of(plain.retriever)
+    key = hashlib.sha256(repr((index.manifest["data"], [(p.group, p.direction, p.positives) for p in pairs])).encode())
+    cache = settings.index_dir.parent / f"{settings.index_dir.name}-oof-{key.hexdigest()[:16]}"
     groups = sorted({p.group for p in pairs})
     fold_of = {g: n % FOLDS for n, g in enumerate(groups)}
-    model = index.manifest["model"]
-    trained = [train([p for p in pairs if fold_of[p.group] != fold], passages, model) for fold in range(FOLDS)]
+    model, dim = index.manifest["model"], int(index.manifest["dim"])
+    names = [f"fold-{fold}.json" for fold in range(FOLDS)]
+    if all((cache / name).exists() for name in names):
+        trained = [load_adapter(cache, model, dim, name) for name in names]
+    else:
+        passages = passages_of(plain.retriever)
+        trained = [train([p for p in pairs if fold_of[p.group] != fold], passages, model) for fold in range(FOLDS)]
+        cache.mkdir(exist_ok=True)
+        for adapter, name in zip(trained, names, strict=True):
+            save_adapter(cache, adapter, name)
     # Items without a pair (off-topic, unanswerable) are in no fold: any adapter is out of fold for them.
     return {item.id: trained[fold_of.get(item.id, 0)] for item in items}
 

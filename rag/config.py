@@ -53,6 +53,7 @@ RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
     "known_word_similarity": (-1, 2, True, True, "a cosine; above 1 every word counts as unknown"),
     "adapter": (0, 1, True, True, "1 uses the index's learned query adapter, 0 ignores it"),
     "follow_up_weight": (0, 1, True, True, "a share of the follow-up's vector"),
+    "ranker": (0, 1, True, True, "1 reorders with the learned ranker, 0 keeps the hand-set fusion order"),
 }
 
 
@@ -100,6 +101,7 @@ class Settings:
     # A follow-up is searched joined with the turn before; this share of its vector is the follow-up's own
     # (0: the joined text alone), so the earlier turn's answer does not outrank the new question's.
     follow_up_weight: float = 0.5  # tune follow-ups: hit@3 0.777 at 0, 0.827 at 0.5 (docs/evaluation.md)
+    ranker: int = 1  # 1: the learned ranker (rag/search/ranker.json) reorders each language's best; 0: fusion order
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -12,17 +12,20 @@ from rag.abstention import Abstention
 from rag.chunking import Chunk
 from rag.config import Settings
 from rag.conversation import blend, leans_on_context
-from rag.dense import DenseScorer
+from rag.dense import DenseScorer, one_blas_thread
 from rag.embedding import Embedder
 from rag.lexical import BM25, tokenize
 from rag.lru import LRU
-from rag.search.adapter import Adapter, Dense, dense_side, match_moments
+from rag.search.adapter import Adapter, Dense, dense_side
+from rag.search.answertype import asked_type, contained_types
+from rag.search.fusion import Fusion
+from rag.search.ranker import Kinds, Ranker, kinds_of, shipped_for
+from rag.search.ranker import features as ranker_features
 from rag.search.sides import Found, Side, features
 from rag.store import Index
 from rag.text import letter_words, names_and_numbers, split_sentences, word_key
 from rag.vocabulary import Bridge, SoftMatcher, common_words, proper_nouns, words
 
-CANDIDATES = 200
 WORD_CACHE = 4096  # vectors of past questions' words kept besides the corpus words' (8 MB at 512 dimensions)
 ENTITY_CACHE = 4096  # passages whose name and number terms are kept
 
@@ -36,15 +39,17 @@ class Hit:
     dense: float
     lexical: float
     highlight: str = ""  # the passage's sentence closest to the question
+    chance: float = 0.0  # the learned ranker's probability that the passage holds the answer (0 without it)
 
 
 class Retriever:
     """Scores passages of each language against a question. Thread-safe; build once, share."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings, adapter: Adapter | None = None) -> None:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, adapter: Adapter | None = None,
+                 ranker: Ranker | None = None) -> None:
         self.index, self.embedder, self.settings = index, embedder, settings
         self.adapter = adapter or Adapter(index.manifest["model"])  # identity unless `rag learn` trained one
-        _one_blas_thread()
+        one_blas_thread()
         self.word_embedder = embedder  # the model behind the corpus word vectors
         self.ranges = index.ranges
         texts = [index.names.normalize(c.embedding_text()) for c in index.chunks]  # names in one spelling
@@ -61,6 +66,10 @@ class Retriever:
             for lang, (lo, hi) in self.ranges.items()
         }
         self.dense = DenseScorer(index, settings)
+        self.fusion = Fusion(index, settings, self.dense, self._bm25, self._soft)
+        self.ranker = ranker or (shipped_for(index.manifest["model"]) if settings.ranker else None)
+        names = sorted(set(index.names.canonical.values()))
+        self.kinds: Kinds = kinds_of([c.text for c in index.chunks], [contained_types(t, names) for t in texts])
         self._row = {(c.source, c.start): i for i, c in enumerate(index.chunks)}
         self._entities: LRU[tuple[int, str], frozenset[str]] = LRU(ENTITY_CACHE)
         self._question_words: LRU[str, np.ndarray] = LRU(WORD_CACHE)  # bounded: new words come with every question
@@ -125,7 +134,8 @@ class Retriever:
         soft_query = query_matrix if self.settings.soft_weight > 0 else query_matrix[:0]
         targets = [t for t in (languages or self.languages) if t in self.ranges]
         terms = {t: self._bridge.expand(query, t, word_vectors) for t in targets}
-        found = {t: self._search_language(t, terms[t], dense, soft_query, k) for t in targets}
+        asked = asked_type(alone or question)
+        found = {t: self._search_language(t, terms[t], dense, soft_query, k, asked) for t in targets}
         plain_best = max([0.0, *(f.evidence for f in found.values())])
         unknown_name = bool(self.abstention.unknown_names(query, lang))
         unknown_word = not joined and self.abstention.has_unknown_word(query_matrix, targets)
@@ -139,8 +149,10 @@ class Retriever:
             for target in targets:
                 others = [f.hits[0] for lang2, f in first.items() if lang2 != target and f.best is not None]
                 if others:
-                    boost = self._entity_terms(max(others, key=lambda h: h.score).chunk, target, terms[target])
-                    found[target] = self._search_language(target, terms[target], dense, soft_query, k, boost)
+                    anchor = max(others, key=lambda h: h.score)
+                    boost = self._entity_terms(anchor.chunk, target, terms[target])
+                    found[target] = self._search_language(target, terms[target], dense, soft_query, k, asked,
+                                                          boost, anchor)
         weak = self.abstention.weak_languages({t: f.best for t, f in found.items()})
         silent = set() if joined else self.abstention.silent_languages(query, lang, word_vectors)
         whole = {"question": evidence, "best_any": plain_best, "unknown_name": float(unknown_name),
@@ -148,7 +160,13 @@ class Retriever:
                     "top_any": max([0.0, *(f.hits[0].score for f in found.values() if f.hits)])}
         return {t: Side([self._with_highlight(h, dense.adapted, f.hits[0].score) for h in f.hits],
                         "off-topic" if off_topic else "weak" if t in weak else "silent" if t in silent else "",
-                        {**whole, **features(f, found, t == lang, t in silent)}) for t, f in found.items()}
+                        {**whole, **features(f, found, t == lang, t in silent, bool(asked), self._holds(f, asked))})
+                for t, f in found.items()}
+
+    def _holds(self, found: Found, asked: str) -> bool:
+        """Whether one of a language's top 3 passages contains what the question asks for."""
+        return bool(asked) and any(asked in self.kinds.types[self._row[(h.chunk.source, h.chunk.start)]]
+                                   for h in found.hits[:3])
 
     def _vectors(self, query: str, alone: str = "") -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The question's vector (a follow-up's blended with alone's) and its words', in one model call."""
@@ -200,51 +218,26 @@ class Retriever:
         return " ".join(kept) if kept else query
 
     def _search_language(self, lang: str, terms: dict[str, float], dense: Dense, soft_query: np.ndarray, k: int,
-                         boost: dict[str, float] | None = None) -> Found:
-        """The top k hits of one language, ranked with the adapted dense score.
+                         asked: str, boost: dict[str, float] | None = None, anchor: Hit | None = None) -> Found:
+        """The top k hits of one language: the fusion's candidates, reordered by the learned ranker.
 
-        Whether the question is about the corpus at all is judged on the plain scores, where its threshold was
-        tuned; languages are compared on the ranking scores. Tune split, objective of eval/tune.py: 2.245, against
-        2.216 with every judgement on the adapted scores and 2.220 with every judgement on the plain ones.
-
-        boost: extra BM25 terms (entity bridging) whose score is added with entity_weight.
+        asked: the question's answer type. boost: extra BM25 terms (entity bridging). anchor: the other
+        languages' best hit, whose closeness is the ranker's support feature.
         """
-        lo, hi = self.ranges[lang]
-        lexical_all = self._bm25[lang].scores(terms)
-        w = self.settings.lexical_weight
-        if dense.plain_scores is not None and dense.ranked_scores is not None:
-            rows, plain, ranked = np.arange(hi - lo), dense.plain_scores[lo:hi], dense.ranked_scores[lo:hi]
+        found = self.fusion.candidates(lang, terms, dense, soft_query, boost)
+        lo = self.ranges[lang][0]
+        if self.ranker is None:
+            order, chance = np.argsort(-found.fused, kind="stable"), np.zeros(len(found.rows))
         else:
-            # argpartition, not argsort: the best CANDIDATES lexical rows in any order (union1d sorts anyway)
-            lexical_top = np.argpartition(-lexical_all, min(CANDIDATES, len(lexical_all) - 1))[:CANDIDATES]
-            rows = np.union1d(self.index.candidates(dense.adapted, lo, hi, CANDIDATES), lexical_top)
-            plain = self.dense.rows(lo + rows, dense.plain)
-            ranked = plain if dense.adapted is dense.plain else match_moments(
-                self.dense.rows(lo + rows, dense.adapted), plain)
-        lexical = lexical_all[rows]
-        v = self.settings.soft_weight
-        rest = w * lexical
-        if v > 0:
-            rest = rest + v * self._soft[lang].scores(soft_query, rows)
-        fused = (1 - w - v) * ranked + rest
-        evidence = float(((1 - w - v) * plain + rest).max(initial=0.0))
-        if boost:
-            fused = fused + self.settings.entity_weight * self._bm25[lang].scores(boost)[rows]
-        order = np.argsort(-fused)[:k]
-        hits = [Hit(self.index.chunks[lo + int(rows[i])], float(fused[i]), float(ranked[i]), float(lexical[i]))
-                for i in order]  # every one of the top k: the refusal rules judge, they do not cut
-        top = float(fused.max(initial=-np.inf))
-        return Found(hits, evidence, top if top >= self.settings.min_score else None)
-
-
-def _one_blas_thread() -> None:
-    """Run numpy's BLAS on one thread in this process.
-
-    Our products are small (passages × one question); BLAS threads only wait for work, spinning
-    against the model's own threads: warm ask() p50 16.5 ms with one BLAS thread, 35–40 ms with two
-    (2 cores, 300 eval questions). Parallelism comes from the model's engine and from serving threads.
-    """
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1, user_api="blas")
-
+            support = None
+            if anchor is not None:
+                near = self.index.vectors[lo + found.rows] @ self.index.vectors[self._row[(anchor.chunk.source,
+                                                                                            anchor.chunk.start)]]
+                support = near - near.mean()
+            matrix = ranker_features(found, lo, self.kinds, asked, support)
+            order, chance = self.ranker.order(matrix, found.fused)
+        hits = [Hit(self.index.chunks[lo + int(found.rows[i])], float(found.fused[i]), float(found.dense[i]),
+                    float(found.lexical[i]), chance=float(chance[i]))
+                for i in order[:k]]  # every one of the top k: the confidence judges, it does not cut
+        top = float(found.fused.max(initial=-np.inf))
+        return Found(hits, found.evidence, top if top >= self.settings.min_score else None)

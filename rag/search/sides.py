@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from rag.retrieve import Hit
 
@@ -19,10 +21,17 @@ class Side:
     features: dict[str, float]
 
 
-def features(found: Found, every: dict[str, Found], same_language: bool, silent: bool = False) -> dict[str, float]:
-    """The signals of one language's result (rag.search.confidence reads them by name)."""
+def features(found: Found, every: dict[str, Found], same_language: bool, silent: bool = False,
+             asked: bool = False, has_type: bool = False) -> dict[str, float]:
+    """The signals of one language's result (rag.search.confidence reads them by name).
+
+    asked: the question asks for a type of thing (rag.search.answertype); has_type: a top passage contains it.
+    """
     scores = [h.score for h in found.hits]
-    return {"evidence": found.evidence,
+    chances = [h.chance for h in found.hits[:3]]
+    return {"evidence": found.evidence, "chance_top": chances[0] if chances else 0.0,
+            "chance_any": 1.0 - float(np.prod([1.0 - c for c in chances])),
+            "type_missing": float(asked and not has_type),
             "gap": max(f.evidence for f in every.values()) - found.evidence,
             "top": scores[0] if scores else 0.0, "margin": scores[0] - scores[1] if len(scores) > 1 else 0.0,
             "same_language": float(same_language), "silent": float(silent)}
