@@ -27,8 +27,10 @@ from rag.evaluation import DEFAULT_SET, LANGS, auroc, load_set, rank_of, reliabi
 from rag.index import build_index, load_index  # noqa: E402
 from rag.language import detect_among  # noqa: E402
 from rag.search.confidence import MODEL, ConfidenceModel, Policy  # noqa: E402
+from rag.search.logistic import fit  # noqa: E402
 
-FEATURES = ("evidence", "question", "gap", "top", "margin", "same_language", "silent")
+FEATURES = ("evidence", "question", "gap", "top", "margin", "same_language", "silent", "chance_top", "chance_any",
+            "type_missing")
 TOPIC = ("question", "best_any", "top_any", "unknown_name", "unknown_word", "gate")
 L2, PRECISION, REFUSED = 1.0, 0.9, 0.01  # REFUSED: at most this share of on-topic tune questions called off-topic
 
@@ -73,24 +75,6 @@ def _as_answer(question: str, lang: str, hits: list) -> object:  # type: ignore[
                                  for h in hits], lang)
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Standardise, then Newton's method on the L2-penalised log-likelihood: (mean, scale, weights, bias)."""
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    z = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
-    beta = np.zeros(z.shape[1])
-    penalty = np.diag([0.0] + [L2] * x.shape[1])
-    for _ in range(50):
-        p = 1 / (1 + np.exp(-z @ beta))
-        gradient = z.T @ (p - y) + penalty @ beta
-        hessian = z.T @ (z * (p * (1 - p))[:, None]) + penalty
-        step = np.linalg.solve(hessian, gradient)
-        beta -= step
-        if np.abs(step).max() < 1e-10:
-            break
-    return mean, scale, beta[1:], float(beta[0])
-
-
 def threshold(p: np.ndarray, y: np.ndarray) -> float:
     """The lowest probability from which at least PRECISION of the sides hold the answer."""
     for cut in np.unique(np.round(p, 3)):
@@ -102,9 +86,7 @@ def threshold(p: np.ndarray, y: np.ndarray) -> float:
 
 def model(names: tuple[str, ...], x: np.ndarray, y: np.ndarray) -> tuple[ConfidenceModel, np.ndarray]:
     """The fitted model (threshold 0.5 until chosen) and its probabilities on x."""
-    mean, scale, weights, bias = fit(x, y)
-    fitted = ConfidenceModel(names, tuple(np.round(mean, 6)), tuple(np.round(scale, 6)),
-                             tuple(np.round(weights, 6)), round(bias, 6), 0.5, {})
+    fitted = ConfidenceModel(*fit(names, x, y, L2).values())
     return fitted, np.array([fitted.probability(dict(zip(names, row, strict=True))) for row in x])
 
 
