@@ -47,12 +47,17 @@ class DenseScorer:
                 best[i] = max(best[i], float((self.index.sentence_vectors[a:b] @ vector).max()))
         return self._blend(chunk, best)
 
-    def best_sentence(self, row: int, vector: np.ndarray) -> int | None:
-        """Index (within the passage) of the sentence closest to vector, or None if it has no sentences."""
+    def best_sentence(self, row: int, vector: np.ndarray, among: list[int] | None = None) -> int | None:
+        """Index (within the passage) of the sentence closest to vector, or None if it has no sentences.
+
+        among: consider only these sentences (within the passage) when any is given.
+        """
         a, b = self.sentence_rows(row)
         if b <= a:
             return None
-        return int(np.argmax(self.index.sentence_vectors[a:b] @ vector))
+        similarity = self.index.sentence_vectors[a:b] @ vector
+        chosen = [i for i in among or [] if i < b - a]
+        return max(chosen, key=lambda i: similarity[i]) if chosen else int(np.argmax(similarity))
 
     def _blend(self, chunk: np.ndarray, best_sentence: np.ndarray) -> np.ndarray:
         a = self.settings.sentence_weight

@@ -68,8 +68,8 @@ class Retriever:
         self.dense = DenseScorer(index, settings)
         self.fusion = Fusion(index, settings, self.dense, self._bm25, self._soft)
         self.ranker = ranker or (shipped_for(index.manifest["model"]) if settings.ranker else None)
-        names = sorted(set(index.names.canonical.values()))
-        self.kinds: Kinds = kinds_of([c.text for c in index.chunks], [contained_types(t, names) for t in texts])
+        self._names = sorted(set(index.names.canonical.values()))
+        self.kinds: Kinds = kinds_of([c.text for c in index.chunks], [contained_types(t, self._names) for t in texts])
         self._row = {(c.source, c.start): i for i, c in enumerate(index.chunks)}
         self._entities: LRU[tuple[int, str], frozenset[str]] = LRU(ENTITY_CACHE)
         self._question_words: LRU[str, np.ndarray] = LRU(WORD_CACHE)  # bounded: new words come with every question
@@ -158,7 +158,7 @@ class Retriever:
         whole = {"question": evidence, "best_any": plain_best, "unknown_name": float(unknown_name),
                     "unknown_word": float(unknown_word), "gate": float(off_topic),
                     "top_any": max([0.0, *(f.hits[0].score for f in found.values() if f.hits)])}
-        return {t: Side([self._with_highlight(h, dense.adapted, f.hits[0].score) for h in f.hits],
+        return {t: Side([self._with_highlight(h, dense.adapted, max(x.score for x in f.hits), asked) for h in f.hits],
                         "off-topic" if off_topic else "weak" if t in weak else "silent" if t in silent else "",
                         {**whole, **features(f, found, t == lang, t in silent, bool(asked), self._holds(f, asked))})
                 for t, f in found.items()}
@@ -190,15 +190,18 @@ class Retriever:
             self._question_words.put(word, word_vector)
         return vector, {w: known[w] if w in known else fresh[w] for w in query_words}
 
-    def _with_highlight(self, hit: Hit, vector: np.ndarray, best_score: float) -> Hit:
+    def _with_highlight(self, hit: Hit, vector: np.ndarray, best_score: float, asked: str) -> Hit:
         """The hit with its sentence closest to the question, if the passage is nearly as relevant as the best.
 
         e5's sentence similarities barely separate answering sentences from others (tuning split), so
-        whether to highlight at all is decided by the passage's fused score.
+        whether to highlight at all is decided by the passage's fused score; a sentence holding what the
+        question asks for (a duration for "how long") is chosen before any sentence that does not.
         """
         if hit.score < best_score - self.settings.highlight_margin:
             return hit
-        best = self.dense.best_sentence(self._row[(hit.chunk.source, hit.chunk.start)], vector)
+        typed = [i for i, s in enumerate(split_sentences(hit.chunk.text))
+                 if asked in contained_types(s, self._names)] if asked else []
+        best = self.dense.best_sentence(self._row[(hit.chunk.source, hit.chunk.start)], vector, typed)
         # The sentence rows were checked against the passages' sentences when the index was loaded.
         return hit if best is None else replace(hit, highlight=split_sentences(hit.chunk.text)[best])
 
