@@ -140,7 +140,7 @@ def main() -> None:
     ap.add_argument("--check", action="store_true", help="print the cross-validated figures, write nothing")
     ap.add_argument("--l2", type=float, default=L2, help=f"penalty on the standardised weights (default {L2})")
     args = ap.parse_args()
-    settings = Settings.from_env(adapter=0)
+    settings = Settings.from_env(adapter=0, ranker=0)  # the shipped ranker may be for other features
     settings = settings.with_(index_dir=Path(f"/tmp/tune-{settings.model}-{settings.chunk_size}"))  # as tune.py
     found = groups(settings)
     fusion = hits(found, [-np.arange(len(g.y), dtype=np.float64) for g in found])
