@@ -1,0 +1,90 @@
+"""Probes: linear read-outs of the question's own vector — is it about the corpus, can the corpus answer it?
+
+The retrieval scores say how close a question comes to a passage; e5's scores sit in a narrow band, so
+"Who won the 2022 World Cup?" comes about as close to a review of a K-drama as "Who wrote the script?"
+does, and "What was the budget?" as close as "Who directed it?". The question's vector itself separates
+them better. Each probe is a logistic model over the vector's numbers, fitted on the tune split's
+questions by `python eval/train_confidence.py`:
+
+- `off_topic`: not about the corpus at all (tune cross-validated AUROC 0.91, against 0.86 for the
+  retrieval signals together);
+- `answerable`: among questions about the corpus, one its sources answer (cross-validated AUROC 0.87).
+
+Their log-odds are the signals `probe_off_topic` and `probe_answerable` that the confidence policy reads
+beside the others. They are trained for one embedding model (`probes.json` beside this module); for any
+other the signals are left out and the policy reads them as their means.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODEL = Path(__file__).resolve().parent / "probes.json"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """w·q + b over the question's unadapted unit vector q: a log-odds."""
+
+    weights: np.ndarray  # (dim,) float64
+    bias: float
+    info: dict[str, Any]
+
+    def logits(self, vectors: np.ndarray) -> np.ndarray:
+        """The log-odds of each row of vectors."""
+        return vectors @ self.weights + self.bias
+
+
+@dataclass(frozen=True)
+class Probes:
+    """The probes trained for one model, by name."""
+
+    model: str
+    named: dict[str, Probe]
+
+    def signals(self, vector: np.ndarray) -> dict[str, float]:
+        """Each probe's log-odds for one question vector, as `probe_<name>`."""
+        return {f"probe_{name}": float(p.logits(vector[None, :])[0]) for name, p in self.named.items()}
+
+    def to_json(self) -> str:
+        body = {"model": self.model, "probes": {
+            name: {"dim": len(p.weights), "weights": [round(float(w), 6) for w in p.weights],
+                   "bias": round(p.bias, 6), "info": p.info} for name, p in sorted(self.named.items())}}
+        return json.dumps(body, indent=0, sort_keys=True) + "\n"
+
+
+def parse(text: str) -> Probes:
+    """The probes from their JSON text (never pickle).
+
+    Raises:
+        ValueError: malformed.
+    """
+    body = json.loads(text)
+    named = {}
+    for name, p in dict(body["probes"]).items():
+        weights = np.array([float(w) for w in p["weights"]], dtype=np.float64)
+        if weights.ndim != 1 or len(weights) != int(p["dim"]) or not np.isfinite(weights).all():
+            raise ValueError(f"probe {name}: weights must be dim finite numbers")
+        named[str(name)] = Probe(weights, float(p["bias"]), dict(p.get("info") or {}))
+    if len({len(p.weights) for p in named.values()}) > 1:
+        raise ValueError("probes: every probe must have the same dimension")
+    return Probes(str(body["model"]), named)
+
+
+def shipped_for(model: str, dim: int) -> Probes | None:
+    """The shipped probes if they were trained for this model and dimension, else None."""
+    probes = _shipped()
+    if probes is None or probes.model != model or any(len(p.weights) != dim for p in probes.named.values()):
+        return None
+    return probes
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> Probes | None:
+    return parse(MODEL.read_text(encoding="utf-8")) if MODEL.exists() else None
