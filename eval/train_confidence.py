@@ -23,21 +23,28 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from rag.assistant import Assistant  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.embedding import load_embedder  # noqa: E402
-from rag.evaluation import DEFAULT_SET, LANGS, auroc, load_set, rank_of, reliability  # noqa: E402
+from rag.evaluation import DEFAULT_SET, LANGS, Item, auroc, load_set, rank_of, reliability  # noqa: E402
 from rag.index import build_index, load_index  # noqa: E402
 from rag.language import detect_among  # noqa: E402
+from rag.retrieve import Retriever  # noqa: E402
 from rag.search.confidence import MODEL, ConfidenceModel, Policy  # noqa: E402
 from rag.search.logistic import fit  # noqa: E402
+from rag.search.probe import MODEL as PROBE  # noqa: E402
+from rag.search.probe import Probe, Probes  # noqa: E402
 
 FEATURES = ("evidence", "question", "gap", "top", "margin", "same_language", "silent", "chance_top", "chance_any",
-            "type_missing")
-TOPIC = ("question", "best_any", "top_any", "unknown_name", "unknown_word", "gate")
+            "type_missing", "probe_answerable")
+TOPIC = ("question", "best_any", "top_any", "unknown_name", "unknown_word", "gate", "probe_off_topic")
 L2, PRECISION, REFUSED = 1.0, 0.9, 0.01  # REFUSED: at most this share of on-topic tune questions called off-topic
+# The probes' penalty: cross-validated AUROC off-topic 0.903 / 0.909 / 0.912, answerable 0.868 / 0.872 / 0.856
+# at 1 (10 for answerable) / 10 / 100 (1000)
+PROBE_L2, FOLDS = 10.0, 5
 
 
-def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Probes]:
     """Sides: (features, top 3 hold the gold) for every language of every tune question that is not off-topic;
-    questions: (features, off-topic) for every tune question."""
+    questions: (features, off-topic) for every tune question; and the probes fitted on the tune questions.
+    Each question's probe signals come from probes fitted on the other folds (out of fold)."""
     from tune import out_of_fold  # eval/tune.py: this script runs from eval/, as tune.py does
 
     embedder = load_embedder(settings.model)
@@ -45,6 +52,7 @@ def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     index = load_index(settings.index_dir)
     items = [i for i in load_set(DEFAULT_SET) if i.split == "tune"]
     adapters = out_of_fold(index, embedder, settings, items)
+    probe, probe_of = probes(Assistant(index, embedder, settings, False).retriever, items, settings.model)
     rows, outcomes, asked, off = [], [], [], []
     assistants: dict[int, Assistant] = {}
     for item in items:
@@ -55,17 +63,57 @@ def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
             question = item.questions[q_lang]
             lang = detect_among(question, retriever.languages, default="en")
             sides = retriever.search_sides(question, 3, lang=lang)
-            asked.append([next(iter(sides.values())).features[name] for name in TOPIC])
+            held_out = probe_of[(item.id, q_lang)]
+            asked.append([{**next(iter(sides.values())).features, **held_out}[name] for name in TOPIC])
             off.append(item.category == "off_topic")
             if item.category == "off_topic":
                 continue
             for side_lang, side in sides.items():
                 gold = item.gold.get(side_lang)
                 answer = _as_answer(question, side_lang, side.hits)
-                rows.append([side.features[name] for name in FEATURES])
+                side_probe = {"probe_answerable": held_out[f"probe_answerable_{side_lang}"]}
+                rows.append([{**side.features, **side_probe}[name] for name in FEATURES])
                 outcomes.append(bool(gold) and (rank_of(answer, side_lang, gold) or 99) <= 3)
-    arrays = (rows, outcomes, asked, off)
-    return tuple(np.array(a, dtype=np.float64) for a in arrays)  # type: ignore[return-value]
+    arrays = tuple(np.array(a, dtype=np.float64) for a in (rows, outcomes, asked, off))
+    return (*arrays, probe)  # type: ignore[return-value]
+
+
+def probes(retriever: Retriever, items: list[Item], model: str) -> tuple[Probes, dict[tuple[str, str], dict]]:
+    """The probes fitted on the tune questions, and each question's signals from probes fitted without its fold.
+
+    off_topic: every tune question, off-topic or not; answerable_<lang>: the questions about the corpus,
+    answered by that language's source or not.
+    """
+    keys = [(item.id, lang) for item in items for lang in LANGS]
+    x = retriever.question_vectors([item.questions[lang] for item in items for lang in LANGS]).astype(np.float64)
+    category = np.array([item.category for item in items for _ in LANGS])
+    fold_of = {name: n % FOLDS for n, name in enumerate(sorted({item.id for item in items}))}
+    folds = np.array([fold_of[item_id] for item_id, _ in keys])
+    about = category != "off_topic"
+    tasks = {"off_topic": (np.ones(len(x), bool), ~about)}
+    for lang in LANGS:
+        answered = np.array([item.gold.get(lang) is not None for item in items for _ in LANGS])
+        tasks[f"answerable_{lang}"] = (about, answered)
+    named, held_out = {}, {}
+    for name, (used, y) in tasks.items():
+        out = np.zeros(len(x))
+        for fold in range(FOLDS):
+            train = used & (folds != fold)
+            out[folds == fold] = as_probe(x[train], y[train]).logits(x[folds == fold])
+        named[name] = replace(as_probe(x[used], y[used]), info={
+            "trained_on": "eval/qa.jsonl tune split", "questions": int(used.sum()), "l2": PROBE_L2,
+            "auroc_cv": round(auroc(out[used].tolist(), y[used].tolist()), 4)})
+        held_out[name] = out
+    signals = {key: {f"probe_{name}": round(float(held_out[name][n]), 6) for name in named}
+               for n, key in enumerate(keys)}
+    return Probes(model, named), signals
+
+
+def as_probe(x: np.ndarray, y: np.ndarray) -> Probe:
+    """A logistic fit on standardised vectors, turned back into w·q + b over the raw vector."""
+    fitted = fit(tuple(f"d{i}" for i in range(x.shape[1])), x, y.astype(np.float64), PROBE_L2)
+    weights = np.asarray(fitted.weights) / np.asarray(fitted.scale)
+    return Probe(np.round(weights, 6), round(fitted.bias - float(weights @ np.asarray(fitted.mean)), 6), {})
 
 
 def _as_answer(question: str, lang: str, hits: list) -> object:  # type: ignore[type-arg]
@@ -96,7 +144,10 @@ def main() -> None:
     args = ap.parse_args()
     settings = Settings.from_env(adapter=0)
     settings = settings.with_(index_dir=Path(f"/tmp/tune-{settings.model}-{settings.chunk_size}"))  # as eval/tune.py
-    x, y, qx, qy = signals(settings)
+    x, y, qx, qy, probe = signals(settings)
+    PROBE.write_text(probe.to_json(), encoding="utf-8")
+    print(f"wrote {PROBE}: " + ", ".join(f"probe {name} cross-validated AUROC {p.info['auroc_cv']}"
+                                         for name, p in probe.named.items()))
     sides, p = model(FEATURES, x, y)
     cut = threshold(p, y)
     sides = replace(sides, threshold=cut, info={

@@ -102,6 +102,7 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
     ranks: dict[str, list[int | None]] = {f"{q}->{p}": [] for q in LANGS for p in LANGS}
     side_abstain, off_topic, answered, shown_sides = [], [], [], []
     graded: list[tuple[float, bool, bool, bool]] = []  # probability, top 3 hold gold, answerable, labelled answers
+    on_topic: list[tuple[float, bool]] = []  # sides of questions about the corpus: probability, answerable
     unanswered: dict[str, list[bool]] = {}
     for item, q_lang, answer, _ in records:
         if item.off_topic:
@@ -116,6 +117,8 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
             if sure is not None and sure.label != "none":
                 graded.append((sure.probability, rank is not None and rank <= 3, gold is not None,
                                sure.label == "answers"))
+            if item.category != "off_topic" and sure is not None:
+                on_topic.append((sure.probability, gold is not None))
             if item.off_topic:
                 continue
             if gold is None:  # this language's source does not answer: left empty, or not said to answer
@@ -132,7 +135,9 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
                               "by_category": {c: {"n": len(v), "accuracy": _mean(v)} for c, v in unanswered.items()}},
         "answered": {"n": len(answered), "accuracy": _mean(answered)},  # answerable questions given passages
         "answerable_sides_shown": {"n": len(shown_sides), "accuracy": _mean(shown_sides)},
-        "confidence": _confidence(graded),
+        "confidence": {**_confidence(graded), "auroc_on_topic": round(auroc([p for p, _ in on_topic],
+                                                                            [a for _, a in on_topic]), 4)
+                       if len({a for _, a in on_topic}) == 2 else None},
         "latency_ms": {"p50": round(float(np.percentile(ms, 50)), 2),
                        "p95": round(float(np.percentile(ms, 95)), 2)},
     }

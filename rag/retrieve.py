@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -19,27 +19,16 @@ from rag.lru import LRU
 from rag.search.adapter import Adapter, Dense, dense_side
 from rag.search.answertype import asked_type, contained_types
 from rag.search.fusion import Fusion
+from rag.search.probe import shipped_for as shipped_probe
 from rag.search.ranker import Kinds, Ranker, kinds_of, shipped_for
 from rag.search.ranker import features as ranker_features
-from rag.search.sides import Found, Side, features
+from rag.search.sides import Found, Hit, Side, features
 from rag.store import Index
 from rag.text import letter_words, names_and_numbers, split_sentences, word_key
 from rag.vocabulary import Bridge, SoftMatcher, common_words, proper_nouns, words
 
 WORD_CACHE = 4096  # vectors of past questions' words kept besides the corpus words' (8 MB at 512 dimensions)
 ENTITY_CACHE = 4096  # passages whose name and number terms are kept
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved passage with its fused score and the two scores it came from."""
-
-    chunk: Chunk
-    score: float
-    dense: float
-    lexical: float
-    highlight: str = ""  # the passage's sentence closest to the question
-    chance: float = 0.0  # the learned ranker's probability that the passage holds the answer (0 without it)
 
 
 class Retriever:
@@ -68,6 +57,7 @@ class Retriever:
         self.dense = DenseScorer(index, settings)
         self.fusion = Fusion(index, settings, self.dense, self._bm25, self._soft)
         self.ranker = ranker or (shipped_for(index.manifest["model"]) if settings.ranker else None)
+        self.probes = shipped_probe(index.manifest["model"], index.vectors.shape[1])
         self._names = sorted(set(index.names.canonical.values()))
         self.kinds: Kinds = kinds_of([c.text for c in index.chunks], [contained_types(t, self._names) for t in texts])
         self._row = {(c.source, c.start): i for i, c in enumerate(index.chunks)}
@@ -156,11 +146,14 @@ class Retriever:
         weak = self.abstention.weak_languages({t: f.best for t, f in found.items()})
         silent = set() if joined else self.abstention.silent_languages(query, lang, word_vectors)
         whole = {"question": evidence, "best_any": plain_best, "unknown_name": float(unknown_name),
-                    "unknown_word": float(unknown_word), "gate": float(off_topic),
-                    "top_any": max([0.0, *(f.hits[0].score for f in found.values() if f.hits)])}
+                 "unknown_word": float(unknown_word), "gate": float(off_topic),
+                 "top_any": max([0.0, *(f.hits[0].score for f in found.values() if f.hits)]),
+                 **(self.probes.signals(dense.plain) if self.probes else {})}
         return {t: Side([self._with_highlight(h, dense.adapted, max(x.score for x in f.hits), asked) for h in f.hits],
                         "off-topic" if off_topic else "weak" if t in weak else "silent" if t in silent else "",
-                        {**whole, **features(f, found, t == lang, t in silent, bool(asked), self._holds(f, asked))})
+                        {**whole, **features(f, found, t == lang, t in silent, bool(asked), self._holds(f, asked)),
+                         **({"probe_answerable": whole[f"probe_answerable_{t}"]}
+                            if f"probe_answerable_{t}" in whole else {})})
                 for t, f in found.items()}
 
     def _holds(self, found: Found, asked: str) -> bool:

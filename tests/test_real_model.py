@@ -114,6 +114,18 @@ def test_the_shipped_adapter_is_installed_and_beats_identity_on_the_test_split(r
     assert mean(real, "hit@1") >= mean(plain, "hit@1") + 0.08  # measured 0.721 against 0.564
 
 
+def test_the_confidence_reads_every_signal_it_was_fitted_on(real: Assistant) -> None:
+    """With e5-small the ranker's chances and the question probes are there, per language."""
+    from rag.search.confidence import shipped
+
+    sides = real.retriever.search_sides("Wie lange dauert eine Folge?", 3, lang="de")
+    policy = shipped()
+    for side in sides.values():
+        assert set(policy.sides.features) | set(policy.topic.features) <= set(side.features)
+    assert sides["de"].features["probe_answerable"] != sides["en"].features["probe_answerable"]
+    assert sides["de"].features["chance_top"] > 0.5  # "Laufzeit: Ungefähr 40 Minuten pro Episode"
+
+
 def test_the_shipped_ranker_beats_the_hand_set_fusion_on_the_test_split(real: Assistant) -> None:
     """Trained on the tune split only (eval/train_ranker.py); RAG_RANKER=0 keeps the fusion's order."""
     assert real.retriever.ranker is not None

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from rag.retrieve import Hit
+from rag.chunking import Chunk
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage with its fused score and the two scores it came from."""
+
+    chunk: Chunk
+    score: float
+    dense: float
+    lexical: float
+    highlight: str = ""  # the passage's sentence closest to the question
+    chance: float = 0.0  # the learned ranker's probability that the passage holds the answer (0 without it)
 
 
 @dataclass(frozen=True)
@@ -29,9 +39,11 @@ def features(found: Found, every: dict[str, Found], same_language: bool, silent:
     """
     scores = [h.score for h in found.hits]
     chances = [h.chance for h in found.hits[:3]]
-    return {"evidence": found.evidence, "chance_top": chances[0] if chances else 0.0,
-            "chance_any": 1.0 - float(np.prod([1.0 - c for c in chances])),
-            "type_missing": float(asked and not has_type),
+    # Without a ranker (RAG_RANKER=0, another model) there are no chances: leave them out, so the
+    # confidence reads them as their mean instead of as "surely wrong".
+    learned = {"chance_top": chances[0], "chance_any": 1.0 - float(np.prod([1.0 - c for c in chances]))
+               } if any(chances) else {}
+    return {**learned, "evidence": found.evidence, "type_missing": float(asked and not has_type),
             "gap": max(f.evidence for f in every.values()) - found.evidence,
             "top": scores[0] if scores else 0.0, "margin": scores[0] - scores[1] if len(scores) > 1 else 0.0,
             "same_language": float(same_language), "silent": float(silent)}
