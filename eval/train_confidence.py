@@ -53,6 +53,7 @@ def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     items = [i for i in load_set(DEFAULT_SET) if i.split == "tune"]
     adapters = out_of_fold(index, embedder, settings, items)
     probe, probe_of = probes(Assistant(index, embedder, settings, False).retriever, items, settings.model)
+    probe = replace(probe, files=dict(index.manifest["files"]))
     rows, outcomes, asked, off = [], [], [], []
     assistants: dict[int, Assistant] = {}
     for item in items:
@@ -106,7 +107,7 @@ def probes(retriever: Retriever, items: list[Item], model: str) -> tuple[Probes,
         held_out[name] = out
     signals = {key: {f"probe_{name}": round(float(held_out[name][n]), 6) for name in named}
                for n, key in enumerate(keys)}
-    return Probes(model, named), signals
+    return Probes(model, named, {}), signals
 
 
 def as_probe(x: np.ndarray, y: np.ndarray) -> Probe:

@@ -57,7 +57,7 @@ class Retriever:
         self.dense = DenseScorer(index, settings)
         self.fusion = Fusion(index, settings, self.dense, self._bm25, self._soft)
         self.ranker = ranker or (shipped_for(index.manifest["model"]) if settings.ranker else None)
-        self.probes = shipped_probe(index.manifest["model"], index.vectors.shape[1])
+        self.probes = shipped_probe(index.manifest["model"], index.vectors.shape[1], index.manifest["files"])
         self._names = sorted(set(index.names.canonical.values()))
         self.kinds: Kinds = kinds_of([c.text for c in index.chunks], [contained_types(t, self._names) for t in texts])
         self._row = {(c.source, c.start): i for i, c in enumerate(index.chunks)}

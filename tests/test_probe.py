@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
 from rag.search.probe import MODEL, Probe, Probes, parse, shipped_for
+from tests.conftest import CORPUS
 
 
 def test_probes_give_named_log_odds_and_round_trip() -> None:
     probes = Probes("m", {"off_topic": Probe(np.array([1.0, -2.0]), 0.5, {"auroc_cv": 0.9}),
-                          "answerable_de": Probe(np.array([0.0, 1.0]), -1.0, {})})
+                          "answerable_de": Probe(np.array([0.0, 1.0]), -1.0, {})}, {"a.txt": "00"})
     signals = probes.signals(np.array([0.6, 0.8]))
     assert signals == pytest.approx({"probe_off_topic": 0.6 - 1.6 + 0.5, "probe_answerable_de": -0.2})
     again = parse(probes.to_json())
-    assert again.model == "m" and again.signals(np.array([0.6, 0.8])) == pytest.approx(signals)
+    assert again.model == "m" and again.files == {"a.txt": "00"}
+    assert again.signals(np.array([0.6, 0.8])) == pytest.approx(signals)
     assert again.named["off_topic"].info == {"auroc_cv": 0.9}
 
 
 @pytest.mark.parametrize("broken", [
-    '{"model": "m", "probes": {"a": {"dim": 3, "weights": [1, 2], "bias": 0}}}',
-    '{"model": "m", "probes": {"a": {"dim": 1, "weights": [NaN], "bias": 0}}}',
-    '{"model": "m", "probes": {"a": {"dim": 1, "weights": [1], "bias": 0}, "b": {"dim": 2, "weights": [1, 2], '
-    '"bias": 0}}}',
+    '{"model": "m", "files": {}, "probes": {"a": {"dim": 3, "weights": [1, 2], "bias": 0}}}',
+    '{"model": "m", "files": {}, "probes": {"a": {"dim": 1, "weights": [NaN], "bias": 0}}}',
+    '{"model": "m", "files": {}, "probes": {"a": {"dim": 1, "weights": [1], "bias": 0}, "b": {"dim": 2, '
+    '"weights": [1, 2], "bias": 0}}}',
+    '{"model": "m", "probes": {}}',
     "[]",
 ])
 def test_a_malformed_file_is_refused(broken: str) -> None:
@@ -30,9 +35,12 @@ def test_a_malformed_file_is_refused(broken: str) -> None:
         parse(broken)
 
 
-def test_the_shipped_probes_are_for_e5_small_only() -> None:
-    probes = shipped_for("e5-small", 384)
-    assert probes is not None and shipped_for("hashing", 384) is None and shipped_for("e5-small", 512) is None
+def test_the_shipped_probes_are_for_e5_small_and_the_shipped_corpus_only() -> None:
+    files = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in CORPUS.iterdir()}
+    probes = shipped_for("e5-small", 384, files)
+    assert probes is not None and shipped_for("hashing", 384, files) is None
+    assert shipped_for("e5-small", 512, files) is None
+    assert shipped_for("e5-small", 384, {**files, "mine.txt": "ab"}) is None  # another corpus: no probes
     assert {"off_topic", "answerable_en", "answerable_de"} == set(probes.named)
     assert all(p.info["auroc_cv"] > 0.75 and "tune" in p.info["trained_on"] for p in probes.named.values())
     assert parse(MODEL.read_text(encoding="utf-8")).named.keys() == probes.named.keys()

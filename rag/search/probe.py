@@ -11,8 +11,10 @@ questions by `python eval/train_confidence.py`:
 - `answerable`: among questions about the corpus, one its sources answer (cross-validated AUROC 0.87).
 
 Their log-odds are the signals `probe_off_topic` and `probe_answerable` that the confidence policy reads
-beside the others. They are trained for one embedding model (`probes.json` beside this module); for any
-other the signals are left out and the policy reads them as their means.
+beside the others. They read what people ask about one corpus with one embedding model (`probes.json`
+beside this module names both, the corpus by its files' SHA-256): for any other corpus or model the
+signals are left out and the policy reads them as their means — a probe that knows what is "about
+Soundtrack #1" would call every question about another corpus off-topic.
 """
 
 from __future__ import annotations
@@ -47,13 +49,14 @@ class Probes:
 
     model: str
     named: dict[str, Probe]
+    files: dict[str, str]  # the corpus they were trained for: file name → SHA-256 (as in the index manifest)
 
     def signals(self, vector: np.ndarray) -> dict[str, float]:
         """Each probe's log-odds for one question vector, as `probe_<name>`."""
         return {f"probe_{name}": float(p.logits(vector[None, :])[0]) for name, p in self.named.items()}
 
     def to_json(self) -> str:
-        body = {"model": self.model, "probes": {
+        body = {"model": self.model, "files": self.files, "probes": {
             name: {"dim": len(p.weights), "weights": [round(float(w), 6) for w in p.weights],
                    "bias": round(p.bias, 6), "info": p.info} for name, p in sorted(self.named.items())}}
         return json.dumps(body, indent=0, sort_keys=True) + "\n"
@@ -74,15 +77,16 @@ def parse(text: str) -> Probes:
         named[str(name)] = Probe(weights, float(p["bias"]), dict(p.get("info") or {}))
     if len({len(p.weights) for p in named.values()}) > 1:
         raise ValueError("probes: every probe must have the same dimension")
-    return Probes(str(body["model"]), named)
+    files = {str(k): str(v) for k, v in dict(body["files"]).items()}
+    return Probes(str(body["model"]), named, files)
 
 
-def shipped_for(model: str, dim: int) -> Probes | None:
-    """The shipped probes if they were trained for this model and dimension, else None."""
+def shipped_for(model: str, dim: int, files: dict[str, str]) -> Probes | None:
+    """The shipped probes if they were trained for this model, dimension and corpus (files: name → SHA-256)."""
     probes = _shipped()
-    if probes is None or probes.model != model or any(len(p.weights) != dim for p in probes.named.values()):
+    if probes is None or probes.model != model or probes.files != files:
         return None
-    return probes
+    return probes if all(len(p.weights) == dim for p in probes.named.values()) else None
 
 
 @lru_cache(maxsize=1)
