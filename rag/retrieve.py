@@ -9,7 +9,6 @@ from dataclasses import replace
 import numpy as np
 
 from rag.abstention import Abstention
-from rag.chunking import Chunk
 from rag.config import Settings
 from rag.conversation import blend, leans_on_context
 from rag.dense import DenseScorer, one_blas_thread
@@ -20,15 +19,15 @@ from rag.search.adapter import Adapter, Dense, dense_side
 from rag.search.answertype import asked_type, contained_types
 from rag.search.fusion import Fusion
 from rag.search.probe import shipped_for as shipped_probe
+from rag.search.query import Query
 from rag.search.ranker import Kinds, Ranker, kinds_of, shipped_for
 from rag.search.ranker import features as ranker_features
 from rag.search.sides import Found, Hit, Side, features
 from rag.store import Index
-from rag.text import letter_words, names_and_numbers, split_sentences, word_key
+from rag.text import letter_words, split_sentences, word_key
 from rag.vocabulary import Bridge, SoftMatcher, common_words, proper_nouns, words
 
 WORD_CACHE = 4096  # vectors of past questions' words kept besides the corpus words' (8 MB at 512 dimensions)
-ENTITY_CACHE = 4096  # passages whose name and number terms are kept
 
 
 class Retriever:
@@ -61,7 +60,6 @@ class Retriever:
         self._names = sorted(set(index.names.canonical.values()))
         self.kinds: Kinds = kinds_of([c.text for c in index.chunks], [contained_types(t, self._names) for t in texts])
         self._row = {(c.source, c.start): i for i, c in enumerate(index.chunks)}
-        self._entities: LRU[tuple[int, str], frozenset[str]] = LRU(ENTITY_CACHE)
         self._question_words: LRU[str, np.ndarray] = LRU(WORD_CACHE)  # bounded: new words come with every question
         # Corpus and everyday words already have vectors in the index (fixed); past questions' go to the LRU.
         self._word_vectors: dict[str, np.ndarray] = dict(zip(index.everyday_words, index.everyday_vectors, strict=True))
@@ -115,46 +113,67 @@ class Retriever:
         0.75 with it), nor does a name only one source writes. alone: that follow-up by itself, whose
         vector takes settings.follow_up_weight of the question's.
         """
-        query = self.index.names.normalize(question)
-        vector, word_vectors = self._vectors(query, alone)
-        query_words = list(word_vectors)
-        dense = dense_side(self.dense, self.adapter, vector)
-        query_matrix = np.array([word_vectors[w] for w in query_words], dtype=np.float32).reshape(
-            -1, self.word_embedder.dim or len(vector))
-        soft_query = query_matrix if self.settings.soft_weight > 0 else query_matrix[:0]
         targets = [t for t in (languages or self.languages) if t in self.ranges]
-        terms = {t: self._bridge.expand(query, t, word_vectors) for t in targets}
-        asked = asked_type(alone or question)
-        found = {t: self._search_language(t, terms[t], dense, soft_query, k, asked) for t in targets}
+        query = self.query(question, lang, targets, joined, alone)
+        dense = dense_side(self.dense, self.adapter, query.vector)
+        found = {t: self._search_language(query, t, dense, k) for t in targets}
+        asked = self._question_signals(query, found, targets, dense)  # judged before the entity pass
+        if self.settings.entity_weight > 0 and len(targets) > 1:
+            found = self._entity_pass(query, found, dense, k)
+        return self._sides(query, found, asked, dense)
+
+    def query(self, question: str, lang: str, targets: list[str], joined: bool = False, alone: str = "") -> Query:
+        """The question as every stage reads it: one spelling of names, vectors, answer type, terms per language."""
+        text = self.index.names.normalize(question)
+        vector, word_vectors = self._vectors(text, alone)
+        matrix = np.array(list(word_vectors.values()), dtype=np.float32).reshape(
+            -1, self.word_embedder.dim or len(vector))
+        return Query(text, lang, asked_type(alone or question), joined, vector, word_vectors,
+                     {t: self._bridge.expand(text, t, word_vectors) for t in targets},
+                     matrix if self.settings.soft_weight > 0 else matrix[:0])
+
+    def _question_signals(self, query: Query, found: dict[str, Found], targets: list[str],
+                          dense: Dense) -> dict[str, float]:
+        """What the question's own signals say: its evidence after the penalties, the old rule's verdict, probes."""
         plain_best = max([0.0, *(f.evidence for f in found.values())])
-        unknown_name = bool(self.abstention.unknown_names(query, lang))
-        unknown_word = not joined and self.abstention.has_unknown_word(query_matrix, targets)
+        unknown_name = bool(self.abstention.unknown_names(query.text, query.lang))
+        matrix = np.array(list(query.words.values()), dtype=np.float32).reshape(-1, len(query.vector))
+        unknown_word = not query.joined and self.abstention.has_unknown_word(matrix, targets)
         evidence = (plain_best - self.settings.unknown_name_penalty * unknown_name
                     - self.settings.unknown_word_penalty * unknown_word)
-        off_topic = evidence < self.settings.min_question_score  # what the refusal rule says of the question
-        if self.settings.entity_weight > 0 and len(targets) > 1:
-            # Second pass: names and numbers of the best passage in the other languages
-            # ("Kim Hee-won", "2022") point at the passage stating the same fact here.
-            first = dict(found)
-            for target in targets:
-                others = [f.hits[0] for lang2, f in first.items() if lang2 != target and f.best is not None]
-                if others:
-                    anchor = max(others, key=lambda h: h.score)
-                    boost = self._entity_terms(anchor.chunk, target, terms[target])
-                    found[target] = self._search_language(target, terms[target], dense, soft_query, k, asked,
-                                                          boost, anchor)
+        return {"question": evidence, "best_any": plain_best, "unknown_name": float(unknown_name),
+                "unknown_word": float(unknown_word), "gate": float(evidence < self.settings.min_question_score),
+                **(self.probes.signals(dense.plain) if self.probes else {})}
+
+    def _entity_pass(self, query: Query, found: dict[str, Found], dense: Dense, k: int) -> dict[str, Found]:
+        """Second pass: names and numbers of the best passage in the other languages ("Kim Hee-won", "2022")
+        point at the passage stating the same fact here."""
+        second = dict(found)
+        for target in found:
+            others = [f.hits[0] for lang2, f in found.items() if lang2 != target and f.best is not None]
+            if others:
+                anchor = max(others, key=lambda h: h.score)
+                row = self._row[(anchor.chunk.source, anchor.chunk.start)]
+                boost = self.fusion.entity.terms(row, anchor.chunk.text, target, query.terms[target])
+                second[target] = self._search_language(query, target, dense, k, boost, anchor)
+        return second
+
+    def _sides(self, query: Query, found: dict[str, Found], asked: dict[str, float], dense: Dense) -> dict[str, Side]:
+        """Each language's hits (highlighted), what the old refusal rules say of them, and their signals."""
         weak = self.abstention.weak_languages({t: f.best for t, f in found.items()})
-        silent = set() if joined else self.abstention.silent_languages(query, lang, word_vectors)
-        whole = {"question": evidence, "best_any": plain_best, "unknown_name": float(unknown_name),
-                 "unknown_word": float(unknown_word), "gate": float(off_topic),
-                 "top_any": max([0.0, *(f.hits[0].score for f in found.values() if f.hits)]),
-                 **(self.probes.signals(dense.plain) if self.probes else {})}
-        return {t: Side([self._with_highlight(h, dense.adapted, max(x.score for x in f.hits), asked) for h in f.hits],
-                        "off-topic" if off_topic else "weak" if t in weak else "silent" if t in silent else "",
-                        {**whole, **features(f, found, t == lang, t in silent, bool(asked), self._holds(f, asked)),
-                         **({"probe_answerable": whole[f"probe_answerable_{t}"]}
-                            if f"probe_answerable_{t}" in whole else {})})
-                for t, f in found.items()}
+        silent = set() if query.joined else self.abstention.silent_languages(query.text, query.lang, query.words)
+        whole = {**asked, "top_any": max([0.0, *(f.hits[0].score for f in found.values() if f.hits)])}
+        sides = {}
+        for t, f in found.items():
+            hidden = "off-topic" if whole["gate"] else "weak" if t in weak else "silent" if t in silent else ""
+            signals = {**whole, **features(f, found, t == query.lang, t in silent, bool(query.asked),
+                                           self._holds(f, query.asked))}
+            if f"probe_answerable_{t}" in whole:
+                signals["probe_answerable"] = whole[f"probe_answerable_{t}"]
+            best = max([h.score for h in f.hits], default=0.0)
+            hits = [self._with_highlight(h, dense.adapted, best, query.asked) for h in f.hits]
+            sides[t] = Side(hits, hidden, signals)
+        return sides
 
     def _holds(self, found: Found, asked: str) -> bool:
         """Whether one of a language's top 3 passages contains what the question asks for."""
@@ -198,29 +217,19 @@ class Retriever:
         # The sentence rows were checked against the passages' sentences when the index was loaded.
         return hit if best is None else replace(hit, highlight=split_sentences(hit.chunk.text)[best])
 
-    def _entity_terms(self, chunk: Chunk, lang: str, known: dict[str, float]) -> dict[str, float]:
-        """Name and number tokens of a passage that also occur in lang's passages, minus the query's."""
-        def terms(key: tuple[int, str]) -> frozenset[str]:
-            text = self.index.names.normalize(chunk.text)
-            entities = " ".join(names_and_numbers(text))
-            return frozenset(t for t in tokenize(entities, lang) if self._bm25[lang].knows(t))
-
-        found = self._entities.get_or_compute((self._row[(chunk.source, chunk.start)], lang), terms)
-        return {t: 1.0 for t in found if t not in known}
-
     def _without_common_words(self, query: str) -> str:
         """Drop words found in most passages (the show's title): they pull every query to every passage."""
         kept = [w for w in query.split() if word_key(w) not in self._common]
         return " ".join(kept) if kept else query
 
-    def _search_language(self, lang: str, terms: dict[str, float], dense: Dense, soft_query: np.ndarray, k: int,
-                         asked: str, boost: dict[str, float] | None = None, anchor: Hit | None = None) -> Found:
+    def _search_language(self, query: Query, lang: str, dense: Dense, k: int, boost: dict[str, float] | None = None,
+                         anchor: Hit | None = None) -> Found:
         """The top k hits of one language: the fusion's candidates, reordered by the learned ranker.
 
-        asked: the question's answer type. boost: extra BM25 terms (entity bridging). anchor: the other
-        languages' best hit, whose closeness is the ranker's support feature.
+        boost: extra BM25 terms (the entity pass). anchor: the other languages' best hit, whose closeness is
+        the ranker's support feature.
         """
-        found = self.fusion.candidates(lang, terms, dense, soft_query, boost)
+        found = self.fusion.candidates(query, lang, dense, boost)
         lo = self.ranges[lang][0]
         if self.ranker is None:
             order, chance = np.argsort(-found.fused, kind="stable"), np.zeros(len(found.rows))
@@ -230,7 +239,7 @@ class Retriever:
                 near = self.index.vectors[lo + found.rows] @ self.index.vectors[self._row[(anchor.chunk.source,
                                                                                             anchor.chunk.start)]]
                 support = near - near.mean()
-            matrix = ranker_features(found, lo, self.kinds, asked, support)
+            matrix = ranker_features(found, lo, self.kinds, query.asked, support)
             order, chance = self.ranker.order(matrix, found.fused)
         hits = [Hit(self.index.chunks[lo + int(found.rows[i])], float(found.fused[i]), float(found.dense[i]),
                     float(found.lexical[i]), chance=float(chance[i]))

@@ -13,6 +13,7 @@ import pytest
 import rag.lexical
 import rag.names
 import rag.retrieve
+import rag.search.scorers
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.lru import LRU
@@ -94,7 +95,7 @@ def test_memory_stays_flat_over_20000_random_questions(hashing_index: Settings) 
     assert len(retriever._question_words) == rag.retrieve.WORD_CACHE
     assert len(assistant.index.names._single) == rag.names.WORD_CACHE
     assert rag.lexical._token.cache_info().currsize == rag.lexical.TOKEN_CACHE
-    assert len(retriever._entities) <= rag.retrieve.ENTITY_CACHE
+    assert len(retriever.fusion.entity.cache) <= rag.search.scorers.ENTITY_CACHE
     # The fixed part: the corpus and everyday words' vectors, which the index holds anyway.
     stored = {w for v in assistant.index.vocabulary.values() for w in v} | set(assistant.index.everyday_words)
     assert len(retriever._word_vectors) == len(stored)

@@ -15,6 +15,8 @@ from rag.config import Settings
 from rag.dense import DenseScorer
 from rag.lexical import BM25
 from rag.search.adapter import Dense, match_moments
+from rag.search.query import Query
+from rag.search.scorers import Entity, Lexical, Soft
 from rag.store import Index
 from rag.vocabulary import SoftMatcher
 
@@ -42,36 +44,39 @@ class Fusion:
 
     def __init__(self, index: Index, settings: Settings, dense: DenseScorer, bm25: dict[str, BM25],
                  soft: dict[str, SoftMatcher]) -> None:
-        self.index, self.settings, self.dense, self.bm25, self.soft = index, settings, dense, bm25, soft
+        self.index, self.settings, self.dense, self.bm25 = index, settings, dense, bm25
+        self.lexical, self.soft, self.entity = Lexical(bm25), Soft(soft), Entity(bm25, index.names)
 
-    def candidates(self, lang: str, terms: dict[str, float], dense: Dense, soft_query: np.ndarray,
-                   boost: dict[str, float] | None = None) -> Candidates:
+    def candidates(self, query: Query, lang: str, dense: Dense, boost: dict[str, float] | None = None) -> Candidates:
         """Every signal for lang's candidate rows (all rows of a small corpus).
 
         Args:
+            query: the question.
             lang: the passages' language.
-            terms: BM25 query terms and their weights (the question's, bridged into lang).
             dense: the question's dense side (rag.search.adapter.dense_side).
-            soft_query: the question's content-word vectors (no rows: soft matching off).
-            boost: extra BM25 terms (entity bridging) whose score is added with entity_weight.
+            boost: extra BM25 terms (the entity pass) whose score is added with entity_weight.
         """
-        lo, hi = self.index.ranges[lang]
-        lexical_all = self.bm25[lang].scores(terms)
-        if dense.plain_scores is not None and dense.ranked_scores is not None:
-            rows, plain, ranked = np.arange(hi - lo), dense.plain_scores[lo:hi], dense.ranked_scores[lo:hi]
-        else:
-            # argpartition, not argsort: the best CANDIDATES lexical rows in any order (union1d sorts anyway)
-            lexical_top = np.argpartition(-lexical_all, min(CANDIDATES, len(lexical_all) - 1))[:CANDIDATES]
-            rows = np.union1d(self.index.candidates(dense.adapted, lo, hi, CANDIDATES), lexical_top)
-            plain = self.dense.rows(lo + rows, dense.plain)
-            ranked = plain if dense.adapted is dense.plain else match_moments(
-                self.dense.rows(lo + rows, dense.adapted), plain)
-        lexical = lexical_all[rows]
+        rows, plain, ranked = self._dense(query, lang, dense)
         w, v = self.settings.lexical_weight, self.settings.soft_weight
-        soft = self.soft[lang].scores(soft_query, rows) if v > 0 else np.zeros(len(rows))
+        lexical, soft = self.lexical.scores(query, lang, rows), self.soft.scores(query, lang, rows)
+        entity = self.entity.scores(query, lang, rows, boost)
         rest = w * lexical + v * soft
-        entity = self.bm25[lang].scores(boost)[rows] if boost else np.zeros(len(rows))
         fused = (1 - w - v) * ranked + rest + self.settings.entity_weight * entity
         evidence = float(((1 - w - v) * plain + rest).max(initial=0.0))
-        passage = self.index.vectors[lo + rows] @ dense.adapted
+        passage = self.index.vectors[self.index.ranges[lang][0] + rows] @ dense.adapted
         return Candidates(lang, rows, plain, ranked, lexical, soft, entity, fused, evidence, passage)
+
+    def _dense(self, query: Query, lang: str, dense: Dense) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The candidate rows and their plain and ranking dense scores: every row of a small corpus; on a
+        large one, the best CANDIDATES by FAISS and the best CANDIDATES by BM25."""
+        lo, hi = self.index.ranges[lang]
+        if dense.plain_scores is not None and dense.ranked_scores is not None:
+            return np.arange(hi - lo), dense.plain_scores[lo:hi], dense.ranked_scores[lo:hi]
+        lexical_all = self.lexical.every(query, lang)
+        # argpartition, not argsort: the best CANDIDATES lexical rows in any order (union1d sorts anyway)
+        lexical_top = np.argpartition(-lexical_all, min(CANDIDATES, len(lexical_all) - 1))[:CANDIDATES]
+        rows = np.union1d(self.index.candidates(dense.adapted, lo, hi, CANDIDATES), lexical_top)
+        plain = self.dense.rows(lo + rows, dense.plain)
+        ranked = plain if dense.adapted is dense.plain else match_moments(
+            self.dense.rows(lo + rows, dense.adapted), plain)
+        return rows, plain, ranked
