@@ -171,7 +171,7 @@ def main() -> None:
     print(f"questions: {len(qy)}, {int(qy.sum())} off-topic; AUROC {topic.info['auroc_tune']}; threshold {gate}: "
           f"off-topic refused {topic.info['off_topic_refused_tune']}, on-topic refused "
           f"{topic.info['on_topic_refused_tune']}")
-    for share in (0.01, 0.02, 0.05, 0.065, 0.1):  # other operating points (the old rule refused 6.5 % of answerable)
+    for share in (0.005, 0.01, 0.02, 0.05, 0.1):  # other operating points (the old rule refused 6.5 % of answerable)
         cut_at = float(on_topic[min(len(on_topic) - 1, int(np.ceil((1 - share) * len(on_topic))))]) + 1e-6
         print(f"  on-topic refused ≤ {share:.3f}: off-topic refused {(q[qy == 1] >= cut_at).mean():.3f}")
 
