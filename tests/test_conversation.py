@@ -64,13 +64,16 @@ def test_a_follow_ups_vector_keeps_its_share_of_its_own_words(share: float) -> N
 
 def test_unknown_words_count_against_a_question_but_not_against_a_follow_ups_context(
         hashing_assistant: Assistant) -> None:
-    # known_word_similarity above 1: every word is "unknown"; the penalty then refuses any lone question.
+    # known_word_similarity above 1: every word is "unknown"; the penalty then lowers any lone question's evidence.
     strict = Assistant(hashing_assistant.retriever.index, hashing_assistant.retriever.embedder,
                        hashing_assistant.settings.with_(unknown_word_penalty=1.0, known_word_similarity=2.0))
-    assert hashing_assistant.ask("Wer führte Regie?").passages
-    assert strict.ask("Wer führte Regie?").passages == []
+    lone = strict.retriever.search_sides("Wer führte Regie?", 3, lang="de")["de"].features
+    usual = hashing_assistant.retriever.search_sides("Wer führte Regie?", 3, lang="de")["de"].features
+    assert lone["unknown_word"] == 1.0 and usual["unknown_word"] == 0.0
+    assert lone["question"] == pytest.approx(usual["question"] - 1.0)  # the confidence reads it as a signal
     # A follow-up joined with its earlier turn is judged without the check: its words are partly context.
-    follow_up = strict.ask("Und wie lang ist jede?", history=["Wie viele Folgen hat die Serie?"])
-    assert follow_up.passages
-    assert follow_up.passages == hashing_assistant.ask("Und wie lang ist jede?",
-                                                       history=["Wie viele Folgen hat die Serie?"]).passages
+    joined = "Wie viele Folgen hat die Serie? Und wie lang ist jede?"
+    follow_up = strict.retriever.search_sides(joined, 3, lang="de", joined=True)["de"].features
+    assert follow_up["unknown_word"] == 0.0
+    assert strict.ask("Und wie lang ist jede?", history=["Wie viele Folgen hat die Serie?"]).passages == \
+        hashing_assistant.ask("Und wie lang ist jede?", history=["Wie viele Folgen hat die Serie?"]).passages
