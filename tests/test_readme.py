@@ -85,6 +85,7 @@ def test_python_examples_run(readme_env: Path, capsys: pytest.CaptureFixture[str
     assert "soundtrack1_review_en.txt" in out and "soundtrack1_article_de.txt" in out, out
 
 
+@pytest.mark.slow  # every README command, rag eval among them: about 4 s; CI runs it with the slow tests
 def test_cli_examples_run(readme_env: Path, monkeypatch: pytest.MonkeyPatch,
                           capsys: pytest.CaptureFixture[str]) -> None:
     fast_learning(monkeypatch)
