@@ -15,6 +15,7 @@ Each prints tune.py's line (objective, hit@1/hit@3 per direction, empty missing 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import sys
@@ -96,24 +97,19 @@ def prf(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-de
 def xling(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
     import rag.retrieve as retrieve
 
-    entity_terms, search_language = retrieve.Retriever._entity_terms, retrieve.Retriever._search_language
-    other: dict[str, int] = {}
-
-    def remember(self, chunk, lang, known):  # type: ignore[no-untyped-def]
-        other["row"] = self._row[(chunk.source, chunk.start)]  # the other language's best passage
-        return entity_terms(self, chunk, lang, known)
-
-    retrieve.Retriever._entity_terms = remember
+    search_language = retrieve.Retriever._search_language
     for gamma, floor in itertools.product([0.1, 0.2, 0.3], [0.8, 0.85]):
-        def search(self, lang, terms, vector, dense_all, soft_query, k, boost=None,  # type: ignore[no-untyped-def]
+        def search(self, query, lang, dense, k, boost=None, anchor=None,  # type: ignore[no-untyped-def]
                    gamma=gamma, floor=floor):
-            if boost is None or dense_all is None:
-                return search_language(self, lang, terms, vector, dense_all, soft_query, k, boost)
+            if anchor is None or dense.ranked_scores is None:
+                return search_language(self, query, lang, dense, k, boost, anchor)
             lo, hi = self.ranges[lang]
-            similar = self.index.vectors[lo:hi] @ self.index.vectors[other["row"]]
-            moved = dense_all.copy()
+            best = self.index.vectors[self._row[(anchor.chunk.source, anchor.chunk.start)]]
+            similar = self.index.vectors[lo:hi] @ best  # closeness to the other language's best passage
+            moved = dense.ranked_scores.copy()
             moved[lo:hi] += gamma * np.clip((similar - floor) / (1 - floor), 0, None)
-            return search_language(self, lang, terms, vector, moved, soft_query, k, boost)
+            return search_language(self, query, lang, dataclasses.replace(dense, ranked_scores=moved), k, boost,
+                                   anchor)
 
         retrieve.Retriever._search_language = search
         run(f"xling gamma={gamma} floor={floor}", index, embedder, settings, items)
@@ -122,53 +118,41 @@ def xling(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-
 def hedge(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
     import rag.retrieve as retrieve
 
-    search = retrieve.Retriever.search
+    search_sides = retrieve.Retriever.search_sides
     for view in ("question as typed", "our query vector"):
-        def hedged(self, question, k, languages=None, lang="en", joined=False, view=view):  # type: ignore[no-untyped-def]
-            out = search(self, question, k, languages, lang, joined)
+        def hedged(self, question, k, languages=None, lang="en", joined=False, alone="",  # type: ignore[no-untyped-def]
+                   view=view):
+            out = search_sides(self, question, k, languages, lang, joined, alone)
             text = question if view == "question as typed" else self._without_common_words(
                 self.index.names.normalize(question))
             vector = embedder.embed_batch([text], "query")[0]  # the second model call the idea costs
-            for target, hits in out.items():
+            for target, side in out.items():
+                hits = side.hits
                 lo, hi = self.ranges[target]
                 best = self.index.chunks[lo + int(np.argmax(self.index.vectors[lo:hi] @ vector))]
                 if len(hits) >= 2 and all(h.chunk != best for h in hits[:k]):
-                    out[target] = hits[: k - 1] + [retrieve.Hit(best, hits[-1].score, 0.0, 0.0)]
+                    hits = hits[: k - 1] + [retrieve.Hit(best, hits[-1].score, 0.0, 0.0)]
+                out[target] = dataclasses.replace(side, hits=hits)
             return out
 
-        retrieve.Retriever.search = hedged
+        retrieve.Retriever.search_sides = hedged
         run(f"hedge, bare vector from the {view}", index, embedder, settings, items)
 
 
-def remember_question_language() -> dict[str, str]:
-    """Make Retriever.search note the question's language where a patched per-language step can read it."""
-    import rag.retrieve as retrieve
-
-    search, asked = retrieve.Retriever.search, {}
-
-    def remember(self, question, k, languages=None, lang="en", joined=False):  # type: ignore[no-untyped-def]
-        asked["lang"] = lang
-        return search(self, question, k, languages, lang, joined)
-
-    retrieve.Retriever.search = remember
-    return asked
-
-
 def perlang(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
-    import dataclasses
-
     import rag.retrieve as retrieve
 
-    search_language, asked = retrieve.Retriever._search_language, remember_question_language()
+    search_language = retrieve.Retriever._search_language
     for same_w, cross_w, same_v, cross_v in itertools.product([0.1, 0.2], [0.0, 0.1], [0.3, 0.2], [0.3, 0.4]):
-        def weighted(self, lang, *args, ws=same_w, wc=cross_w, vs=same_v, vc=cross_v, **kwargs):  # type: ignore[no-untyped-def]
-            shipped, same = self.settings, lang == asked["lang"]
-            self.settings = dataclasses.replace(shipped, lexical_weight=ws if same else wc,
-                                                soft_weight=vs if same else vc)
+        def weighted(self, query, lang, *args, ws=same_w, wc=cross_w, vs=same_v, vc=cross_v,  # type: ignore[no-untyped-def]
+                     **kwargs):
+            shipped, same = self.fusion.settings, lang == query.lang
+            self.fusion.settings = dataclasses.replace(shipped, lexical_weight=ws if same else wc,
+                                                       soft_weight=vs if same else vc)
             try:
-                return search_language(self, lang, *args, **kwargs)
+                return search_language(self, query, lang, *args, **kwargs)
             finally:
-                self.settings = shipped
+                self.fusion.settings = shipped
 
         retrieve.Retriever._search_language = weighted
         run(f"same language w={same_w} v={same_v}, other w={cross_w} v={cross_v}", index, embedder, settings, items)
@@ -177,16 +161,17 @@ def perlang(index, embedder, settings, items) -> None:  # type: ignore[no-untype
 def xfloor(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-def]
     import rag.retrieve as retrieve
 
-    search_language, asked = retrieve.Retriever._search_language, remember_question_language()
+    search_language = retrieve.Retriever._search_language
     # Measured on the tuning questions: median cosine to every passage 0.776 (en→en), 0.786 (de→de),
     # 0.755 (en→de), 0.748 (de→en): across languages unrelated text sits ≈ 0.03 lower.
     for delta in (0.01, 0.02, 0.03, 0.04):
-        def shifted(self, lang, terms, vector, dense_all, *args, delta=delta, **kwargs):  # type: ignore[no-untyped-def]
-            if lang != asked["lang"] and dense_all is not None:
+        def shifted(self, query, lang, dense, *args, delta=delta, **kwargs):  # type: ignore[no-untyped-def]
+            if lang != query.lang and dense.ranked_scores is not None:
                 lo, hi = self.ranges[lang]
-                dense_all = dense_all.copy()
-                dense_all[lo:hi] += delta / (1 - self.settings.dense_floor)
-            return search_language(self, lang, terms, vector, dense_all, *args, **kwargs)
+                moved = dense.ranked_scores.copy()
+                moved[lo:hi] += delta / (1 - self.settings.dense_floor)
+                dense = dataclasses.replace(dense, ranked_scores=moved)
+            return search_language(self, query, lang, dense, *args, **kwargs)
 
         retrieve.Retriever._search_language = shifted
         run(f"other-language dense floor lower by {delta}", index, embedder, settings, items)
