@@ -41,10 +41,12 @@ L2, PRECISION, REFUSED = 1.0, 0.9, 0.01  # REFUSED: at most this share of on-top
 PROBE_L2, FOLDS = 10.0, 5
 
 
-def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Probes]:
+def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Probes, np.ndarray,
+                                         np.ndarray]:
     """Sides: (features, top 3 hold the gold) for every language of every tune question that is not off-topic;
-    questions: (features, off-topic) for every tune question; and the probes fitted on the tune questions.
-    Each question's probe signals come from probes fitted on the other folds (out of fold)."""
+    questions: (features, off-topic) for every tune question; the probes fitted on the tune questions; and each
+    side's and question's item id (its fold). Each question's probe signals come from probes fitted on the
+    other folds (out of fold)."""
     from tune import out_of_fold  # eval/tune.py: this script runs from eval/, as tune.py does
 
     embedder = load_embedder(settings.model)
@@ -54,7 +56,7 @@ def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     adapters = out_of_fold(index, embedder, settings, items)
     probe, probe_of = probes(Assistant(index, embedder, settings, False).retriever, items, settings.model)
     probe = replace(probe, files=dict(index.manifest["files"]))
-    rows, outcomes, asked, off = [], [], [], []
+    rows, outcomes, asked, off, side_items, question_items = [], [], [], [], [], []
     assistants: dict[int, Assistant] = {}
     for item in items:
         adapter = adapters[item.id]
@@ -66,6 +68,7 @@ def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
             sides = retriever.search_sides(question, 3, lang=lang)
             held_out = probe_of[(item.id, q_lang)]
             asked.append([{**next(iter(sides.values())).features, **held_out}[name] for name in TOPIC])
+            question_items.append(item.id)
             off.append(item.category == "off_topic")
             if item.category == "off_topic":
                 continue
@@ -74,9 +77,10 @@ def signals(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
                 answer = _as_answer(question, side_lang, side.hits)
                 side_probe = {"probe_answerable": held_out[f"probe_answerable_{side_lang}"]}
                 rows.append([{**side.features, **side_probe}[name] for name in FEATURES])
+                side_items.append(item.id)
                 outcomes.append(bool(gold) and (rank_of(answer, side_lang, gold) or 99) <= 3)
     arrays = tuple(np.array(a, dtype=np.float64) for a in (rows, outcomes, asked, off))
-    return (*arrays, probe)  # type: ignore[return-value]
+    return (*arrays, probe, np.array(side_items), np.array(question_items))  # type: ignore[return-value]
 
 
 def probes(retriever: Retriever, items: list[Item], model: str) -> tuple[Probes, dict[tuple[str, str], dict]]:
@@ -133,10 +137,19 @@ def threshold(p: np.ndarray, y: np.ndarray) -> float:
     return 1.0
 
 
-def model(names: tuple[str, ...], x: np.ndarray, y: np.ndarray) -> tuple[ConfidenceModel, np.ndarray]:
-    """The fitted model (threshold 0.5 until chosen) and its probabilities on x."""
+def model(names: tuple[str, ...], x: np.ndarray, y: np.ndarray,
+          groups: np.ndarray) -> tuple[ConfidenceModel, np.ndarray]:
+    """The model fitted on every row (threshold 0.5 until chosen), and each row's probability from a model
+    fitted without its item's fold: thresholds and the printed figures are chosen on those, which are as
+    sure as the model will be of new questions (its own rows would flatter it)."""
     fitted = ConfidenceModel(*fit(names, x, y, L2).values())
-    return fitted, np.array([fitted.probability(dict(zip(names, row, strict=True))) for row in x])
+    fold_of = {name: n % FOLDS for n, name in enumerate(sorted(set(groups.tolist())))}
+    folds = np.array([fold_of[g] for g in groups.tolist()])
+    held_out = np.zeros(len(y))
+    for fold in range(FOLDS):
+        part = fit(names, x[folds != fold], y[folds != fold], L2)
+        held_out[folds == fold] = 1 / (1 + np.exp(-np.clip(part.logits(x[folds == fold]), -50, 50)))
+    return fitted, held_out
 
 
 def main() -> None:
@@ -145,32 +158,33 @@ def main() -> None:
     args = ap.parse_args()
     settings = Settings.from_env(adapter=0)
     settings = settings.with_(index_dir=Path(f"/tmp/tune-{settings.model}-{settings.chunk_size}"))  # as eval/tune.py
-    x, y, qx, qy, probe = signals(settings)
+    x, y, qx, qy, probe, side_items, question_items = signals(settings)
     PROBE.write_text(probe.to_json(), encoding="utf-8")
     print(f"wrote {PROBE}: " + ", ".join(f"probe {name} cross-validated AUROC {p.info['auroc_cv']}"
                                          for name, p in probe.named.items()))
-    sides, p = model(FEATURES, x, y)
+    sides, p = model(FEATURES, x, y, side_items)
     cut = threshold(p, y)
     sides = replace(sides, threshold=cut, info={
         "trained_on": "eval/qa.jsonl tune split, out-of-fold adapters", "sides": len(y), "positives": int(y.sum()),
-        "auroc_tune": round(auroc(p.tolist(), y.astype(bool).tolist()), 4)})
-    topic, q = model(TOPIC, qx, qy)
+        "auroc_cv": round(auroc(p.tolist(), y.astype(bool).tolist()), 4)})
+    topic, q = model(TOPIC, qx, qy, question_items)
     on_topic = np.sort(q[qy == 0])
     gate = round(float(on_topic[min(len(on_topic) - 1, int(np.ceil((1 - REFUSED) * len(on_topic))))]) + 1e-6, 6)
     topic = replace(topic, threshold=gate, info={
         "trained_on": "eval/qa.jsonl tune split, out-of-fold adapters", "questions": len(qy),
-        "off_topic": int(qy.sum()), "auroc_tune": round(auroc(q.tolist(), qy.astype(bool).tolist()), 4),
-        "off_topic_refused_tune": round(float((q[qy == 1] >= gate).mean()), 4),
-        "on_topic_refused_tune": round(float((q[qy == 0] >= gate).mean()), 4)})
+        "off_topic": int(qy.sum()), "auroc_cv": round(auroc(q.tolist(), qy.astype(bool).tolist()), 4),
+        "off_topic_refused_cv": round(float((q[qy == 1] >= gate).mean()), 4),
+        "on_topic_refused_cv": round(float((q[qy == 0] >= gate).mean()), 4)})
     args.out.write_text(Policy(sides, topic).to_json(), encoding="utf-8")
     print(f"wrote {args.out}")
-    print(f"sides: {len(y)}, {int(y.sum())} answered in the top 3; AUROC {sides.info['auroc_tune']}; threshold {cut}")
+    print(f"sides: {len(y)}, {int(y.sum())} answered in the top 3; cross-validated AUROC {sides.info['auroc_cv']}; "
+          f"threshold {cut}")
     for row in reliability(p.tolist(), y.astype(bool).tolist()):
         print(f"  p {row['low']:.1f}–{row['high']:.1f}: n={row['n']:>4}  predicted {row['predicted']:.2f}  "
               f"observed {row['observed']:.2f}")
-    print(f"questions: {len(qy)}, {int(qy.sum())} off-topic; AUROC {topic.info['auroc_tune']}; threshold {gate}: "
-          f"off-topic refused {topic.info['off_topic_refused_tune']}, on-topic refused "
-          f"{topic.info['on_topic_refused_tune']}")
+    print(f"questions: {len(qy)}, {int(qy.sum())} off-topic; cross-validated AUROC {topic.info['auroc_cv']}; "
+          f"threshold {gate}: off-topic refused {topic.info['off_topic_refused_cv']}, on-topic refused "
+          f"{topic.info['on_topic_refused_cv']}")
     for share in (0.005, 0.01, 0.02, 0.05, 0.1):  # other operating points (the old rule refused 6.5 % of answerable)
         cut_at = float(on_topic[min(len(on_topic) - 1, int(np.ceil((1 - share) * len(on_topic))))]) + 1e-6
         print(f"  on-topic refused ≤ {share:.3f}: off-topic refused {(q[qy == 1] >= cut_at).mean():.3f}")

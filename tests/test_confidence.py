@@ -48,7 +48,7 @@ def test_the_shipped_model_reads_what_the_retriever_gives(hashing_assistant: Ass
     for model in (policy.sides, policy.topic):
         assert set(model.features) - learned <= set(sides["en"].features) and 0 < model.threshold < 1
         assert "tune" in model.info["trained_on"]
-    assert policy.sides.info["sides"] > 1000 and policy.topic.info["on_topic_refused_tune"] <= 0.01
+    assert policy.sides.info["sides"] > 1000 and policy.topic.info["on_topic_refused_cv"] <= 0.01
     assert parse_policy(policy.to_json()) == policy
 
 
