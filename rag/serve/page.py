@@ -134,7 +134,11 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
             return (shown(now), now, asked(now), "", feedback.shown(answer),
                     gr.update(choices=feedback.choices(answer), value=None))
 
-        def restore(kept: Any, k_now: Any, languages: Any) -> tuple[Any, ...]:
+        def restore(kept: Any, current: Any, k_now: Any, languages: Any) -> tuple[Any, ...]:
+            # Nothing kept, or a question already asked since the page opened: leave the conversation as it
+            # is — the load event may be answered after a first question's turn, and must not wipe it.
+            if not kept or (isinstance(current, list) and current):
+                return (gr.skip(),) * 4
             now = replay(assistant, kept, k_now, languages)
             answer = now[-1].answer if now else None
             return (shown(now), now, feedback.shown(answer),
@@ -149,7 +153,7 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
         clear.click(lambda: (WELCOME, [], [], "", {}, gr.update(choices=[], value=None)), None,
                     [conversation, turns, saved, question, votes.last, votes.choice],
                     api_visibility="private", queue=False)
-        demo.load(restore, [saved, k, langs], [conversation, turns, votes.last, votes.choice],
+        demo.load(restore, [saved, turns, k, langs], [conversation, turns, votes.last, votes.choice],
                   api_visibility="private", preprocess=False)
         ask_api = make_ask(assistant)
         api_button.click(ask_api, api_question, api_answer, api_visibility="private")
