@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Any
 
 import gradio as gr
 import pytest
@@ -14,7 +15,7 @@ from rag.assistant import Assistant
 from rag.chunking import Chunk
 from rag.search.confidence import Confidence
 from rag.serve.chat import MAX_TURNS, NO_LANGUAGE, Turn, asked, conversation_html, take_turn
-from rag.serve.page import CONCURRENCY, WELCOME, create_app, replay, shown
+from rag.serve.page import CONCURRENCY, WELCOME, create_app, replay, should_replay, shown
 from rag.serve.request import MAX_QUESTION_CHARS
 from rag.serve.sources import NO_PASSAGE, cited, format_sources, linked_text
 from rag.serve.viewer import REACH, Documents, view
@@ -176,6 +177,15 @@ def test_history_is_kept_and_passed_on(assistant: Assistant, monkeypatch: pytest
     assert seen == [[], ["Who plays Seon-woo?"], ["Who plays Seon-woo?"]]  # the refused one asked too
     assert asked(turns) == ["Who plays Seon-woo?", "Wie viele Folgen hat die Serie?"]
     assert "English" not in format_sources(turns[-1].answer, list(turns[-1].languages))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("saved", "current", "expected"), [
+    (["Who plays Seon-woo?"], [], True),  # a reload with kept questions and nothing asked yet
+    ([], [], False), (None, None, False), ([42, None], [], False),  # nothing (usable) kept: nothing to change
+    (["Who plays Seon-woo?"], ["a turn"], False),  # a question was asked since the page opened: keep its turn
+])
+def test_a_page_load_replays_only_when_it_cannot_wipe_a_new_turn(saved: Any, current: Any, expected: bool) -> None:
+    assert should_replay(saved, current) is expected
 
 
 def test_a_reload_replays_the_kept_questions_and_nothing_else(assistant: Assistant) -> None:

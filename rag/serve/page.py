@@ -50,6 +50,13 @@ def shown(turns: list[Turn]) -> str:
     return conversation_html(turns) or WELCOME
 
 
+def should_replay(saved: Any, current: Any) -> bool:
+    """Whether a page load should replay the kept questions: only when some were kept and nothing was asked
+    since the page opened (the load event may be answered after a first question, and must not wipe it)."""
+    kept = isinstance(saved, list) and any(isinstance(q, str) for q in saved)
+    return kept and not (isinstance(current, list) and current)
+
+
 def replay(assistant: Assistant, saved: Any, k: Any, languages: Any) -> list[Turn]:
     """The conversation again from the questions the browser kept (a reload): each answered anew, in order.
 
@@ -135,10 +142,8 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
                     gr.update(choices=feedback.choices(answer), value=None))
 
         def restore(kept: Any, current: Any, k_now: Any, languages: Any) -> tuple[Any, ...]:
-            # Nothing kept, or a question already asked since the page opened: leave the conversation as it
-            # is — the load event may be answered after a first question's turn, and must not wipe it.
-            if not kept or (isinstance(current, list) and current):
-                return (gr.skip(),) * 4
+            if not should_replay(kept, current):
+                return (gr.skip(),) * 4  # leave the conversation as it is
             now = replay(assistant, kept, k_now, languages)
             answer = now[-1].answer if now else None
             return (shown(now), now, feedback.shown(answer),
