@@ -28,8 +28,11 @@ log = logging.getLogger("rag.ui")
 EXAMPLES = ["Wer spielt Eun-soo?", "Who plays the composer Kang Woo-il?", "Wofür ist Regisseurin Kim Hee-won bekannt?",
             "How's the cinematography?"]
 PLACEHOLDER = "Ask in English or German, e.g. “Wer führte Regie?” — then press Enter"
-WELCOME = ('<p class="rag-welcome">Ask about <i>Soundtrack #1</i> in English or German — or click an example '
-           "below. Each answer cites its passages; click a citation to see it, and open it in its document.</p>")
+# The colour inline as well: the page's first paint may come before the component's stylesheet (axe caught
+# the theme's grey prose colour on it once, in a fresh-clone CI run).
+WELCOME = ('<p class="rag-welcome" style="color: var(--body-text-color)">Ask about <i>Soundtrack #1</i> in English '
+           "or German — or click an example below. Each answer cites its passages; click a citation to see it, and "
+           "open it in its document.</p>")
 CONCURRENCY = 4  # questions answered at the same time; the rest wait in the queue
 SAVED = "soundtrack1-conversation"  # the browser's local storage key: the questions of this conversation
 
@@ -158,8 +161,9 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
         clear.click(lambda: (WELCOME, [], [], "", {}, gr.update(choices=[], value=None)), None,
                     [conversation, turns, saved, question, votes.last, votes.choice],
                     api_visibility="private", queue=False)
+        # No progress overlay: it would dim the welcome while a fresh page's load event is pending.
         demo.load(restore, [saved, turns, k, langs], [conversation, turns, votes.last, votes.choice],
-                  api_visibility="private", preprocess=False)
+                  api_visibility="private", preprocess=False, show_progress="hidden")
         ask_api = make_ask(assistant)
         api_button.click(ask_api, api_question, api_answer, api_visibility="private")
         gr.api(ask_api, api_name="ask")
