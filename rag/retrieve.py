@@ -128,7 +128,7 @@ class Retriever:
         vector, word_vectors = self._vectors(text, alone)
         matrix = np.array(list(word_vectors.values()), dtype=np.float32).reshape(
             -1, self.word_embedder.dim or len(vector))
-        return Query(text, lang, asked_type(alone or question), joined, vector, word_vectors,
+        return Query(text, lang, asked_type(alone or question), joined, vector, word_vectors, matrix,
                      {t: self._bridge.expand(text, t, word_vectors) for t in targets},
                      matrix if self.settings.soft_weight > 0 else matrix[:0])
 
@@ -137,8 +137,7 @@ class Retriever:
         """What the question's own signals say: its evidence after the penalties, the old rule's verdict, probes."""
         plain_best = max([0.0, *(f.evidence for f in found.values())])
         unknown_name = bool(self.abstention.unknown_names(query.text, query.lang))
-        matrix = np.array(list(query.words.values()), dtype=np.float32).reshape(-1, len(query.vector))
-        unknown_word = not query.joined and self.abstention.has_unknown_word(matrix, targets)
+        unknown_word = not query.joined and self.abstention.has_unknown_word(query.matrix, targets)
         evidence = (plain_best - self.settings.unknown_name_penalty * unknown_name
                     - self.settings.unknown_word_penalty * unknown_word)
         return {"question": evidence, "best_any": plain_best, "unknown_name": float(unknown_name),
@@ -211,11 +210,11 @@ class Retriever:
         """
         if hit.score < best_score - self.settings.highlight_margin:
             return hit
-        typed = [i for i, s in enumerate(split_sentences(hit.chunk.text))
-                 if asked in contained_types(s, self._names)] if asked else []
+        sentences = split_sentences(hit.chunk.text)
+        typed = [i for i, s in enumerate(sentences) if asked in contained_types(s, self._names)] if asked else []
         best = self.dense.best_sentence(self._row[(hit.chunk.source, hit.chunk.start)], vector, typed)
         # The sentence rows were checked against the passages' sentences when the index was loaded.
-        return hit if best is None else replace(hit, highlight=split_sentences(hit.chunk.text)[best])
+        return hit if best is None else replace(hit, highlight=sentences[best])
 
     def _without_common_words(self, query: str) -> str:
         """Drop words found in most passages (the show's title): they pull every query to every passage."""

@@ -17,5 +17,6 @@ class Query:
     joined: bool  # a follow-up searched with its earlier turns
     vector: np.ndarray  # the question's embedding (a follow-up's blended with its own words')
     words: dict[str, np.ndarray]  # each content word's vector
+    matrix: np.ndarray  # the same vectors as rows, in words' order
     terms: dict[str, dict[str, float]]  # language → BM25 terms and weights, bridged into that language
-    soft: np.ndarray  # the content words' vectors as rows (no rows: soft matching is off)
+    soft: np.ndarray  # matrix for soft matching (no rows: soft matching is off)
