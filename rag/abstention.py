@@ -6,6 +6,7 @@ import numpy as np
 
 from rag.config import Settings
 from rag.lexical import STOPWORDS
+from rag.profiles import profile
 from rag.store import Index
 from rag.text import capitalised_inside_sentences, letter_words, name_like_words, word_parts
 from rag.vocabulary import everyday_words
@@ -38,7 +39,7 @@ class Abstention:
         found = []
         for i, token in enumerate(tokens):
             acronym = len(token) >= 2 and token.isupper()
-            proper = lang == "en" and i > 0 and token[0].isupper()
+            proper = profile(lang).capitals_mark_names and i > 0 and token[0].isupper()
             if (acronym or proper) and not self._known(token):
                 found.append(token)
         return found
@@ -59,8 +60,8 @@ class Abstention:
         """
         if not any(ch.islower() for ch in query):
             return set()
-        inside = {w for t in capitalised_inside_sentences(query) for w in letter_words(t.casefold())} if lang == "en" \
-            else set()
+        inside = ({w for t in capitalised_inside_sentences(query) for w in letter_words(t.casefold())}
+                  if profile(lang).capitals_mark_names else set())
         names: dict[str, bool] = {}  # name → whether it may be another language's ordinary word
         for token in name_like_words(query):
             parts = [p for p in letter_words(token.casefold()) if len(p) >= 3 and p not in STOPWORDS]

@@ -61,8 +61,9 @@ def make_ask(assistant: "Any") -> Callable[..., dict[str, Any]]:
         Returns:
             question, text (a short answer with [n] citation markers), lang (the question's language)
             and passages, each with text, lang, source (file name), start and end (character offsets),
-            line_start, line_end, score and highlight (its sentence closest to the question, or "" when
-            the passage scores well below its language's best), and confidence: per language a label
+            line_start, line_end, score, highlight (its sentence closest to the question, or "" when
+            the passage scores well below its language's best) and place ("p. 12" in a PDF, "§ heading" in
+            a Word or HTML file, "" in a text file), and confidence: per language a label
             ("answers"; "related": about the subject, may not answer; "none": the question is off-topic)
             and the calibrated probability that its top 3 passages hold the answer.
         """

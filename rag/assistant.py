@@ -17,6 +17,7 @@ from rag.errors import ConfigError, IndexNotFoundError, IndexStaleError, ModelEr
 from rag.index import build_index, check_fresh
 from rag.language import detect_among
 from rag.live import LiveIndex
+from rag.profiles import DEFAULT, speaks
 from rag.retrieve import Retriever
 from rag.search import confidence
 from rag.search.adapter import Adapter
@@ -26,20 +27,11 @@ from rag.store import Index, load_index, model_to_load
 
 log = logging.getLogger("rag")
 
-LANGUAGE_NAMES = {"en": {"en": "English", "de": "German"}, "de": {"en": "Englisch", "de": "Deutsch"}}
-ONLY_ELSEWHERE = {
-    "en": "No {shown} passage answers this, but the {hidden} sources do: add {hidden} to the languages shown.",
-    "de": "Keine Textstelle auf {shown} beantwortet das, aber die Quellen auf {hidden}: "
-          "wählen Sie auch {hidden} aus.",
-}
-
-
 def _only_elsewhere(lang: str, shown: list[str], hidden: list[str]) -> str:
     """The answer text when only languages the user did not choose hold an answer."""
-    lang = lang if lang in ONLY_ELSEWHERE else "en"
-    names = LANGUAGE_NAMES[lang]
-    return ONLY_ELSEWHERE[lang].format(shown="/".join(names.get(x, x) for x in shown),
-                                       hidden="/".join(names.get(x, x) for x in hidden))
+    say = speaks(lang)
+    return say.only_elsewhere.format(shown="/".join(say.name_of(x) for x in shown),
+                                     hidden="/".join(say.name_of(x) for x in hidden))
 
 
 class Assistant:
@@ -129,7 +121,7 @@ class Assistant:
         earlier = check_history(history)
         serving = self._live.current()  # one index for the whole question, even if a rebuild lands meanwhile
         shown = check_languages(languages, serving.retriever.languages)
-        lang = detect_among(text, serving.retriever.languages, default="en")
+        lang = detect_among(text, serving.retriever.languages, default=DEFAULT)
         query = resolve(text, earlier, serving.retriever.leans_on_context)  # a follow-up brings its context
         sides = serving.retriever.search_sides(query, k, None, lang=lang, joined=query != text,
                                                alone=text if query != text else "")  # every language

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.corpus import Document, collapse
+from rag.ingest.readers import Extracted
 from rag.text import sentence_spans, split_sentences
 
 # Passages are whole sentences (rag.text) packed up to the size; only a sentence longer than that
@@ -29,6 +30,7 @@ class Chunk:
     heading: str
     line_start: int  # 1-based lines of the raw file, for people reading the citation
     line_end: int
+    place: str = ""  # where in the original it starts: "p. 12" (PDF), a section heading (Word, HTML), or ""
 
     def embedding_text(self) -> str:
         """The text the models see: the section heading gives short facts their context."""
@@ -58,12 +60,13 @@ def chunk_documents(docs: Iterable[Document], chunk_size: int, chunk_overlap: in
     chunks = []
     for doc in docs:
         lines = LineTable(doc.raw)  # one pass per file: counting from the file start per chunk was quadratic
+        places = Extracted(doc.raw, doc.places)
         for block in doc.blocks:
             raw = doc.raw[block.start : block.end]
             for start, end in _pieces(raw, splitter, chunk_size, chunk_overlap):
                 a, b = block.start + start, block.start + end
                 chunks.append(Chunk(doc.source, a, b, block.lang, collapse(doc.raw[a:b]), block.heading,
-                                    lines.line(a), lines.line(b)))
+                                    lines.line(a), lines.line(b), places.place_at(a)))
     return chunks
 
 

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from rag.arguments import EXIT_USAGE, build_parser
+from rag.profiles import profile
 from rag.terminal import PrintableFormatter, exact_commands, json_safe, path_flags, printable, silence_stdout
 
 if TYPE_CHECKING:  # imported lazily at run time: `rag --help` stays fast
@@ -123,14 +124,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     # Corpus text and file names may hold escape sequences: none reaches the terminal raw.
     print(printable(answer.text))
-    names = {"en": "English", "de": "Deutsch"}
     for lang, items in answer.by_language().items():
         sure = answer.confidence.get(lang)
         said = f" — {sure.label} ({sure.probability:.0%} sure its top 3 answer)" if sure else ""
-        print(f"\n{names.get(lang, 'Other')}{said}:")
+        print(f"\n{profile(lang).name}{said}:")
         for n, p in items:
             lines = f"{p.line_start}" if p.line_start == p.line_end else f"{p.line_start}-{p.line_end}"
-            print(f"  [{n}] {printable(p.source)}:{lines} (chars {p.start}-{p.end}, score {p.score:.2f})")
+            where = f", {p.place}" if p.place else f":{lines}"
+            print(f"  [{n}] {printable(p.source)}{where} (chars {p.start}-{p.end}, score {p.score:.2f})")
             print(f"      {printable(p.text)}")
     return 0
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from rag.cleaning import Block, blocks, collapse
 from rag.errors import CorpusError
-from rag.ingest.tree import SUFFIXES, Listing, Skipped, read_source, walk
+from rag.ingest.readers import SUFFIXES, Extracted, Place, extract
+from rag.ingest.tree import Listing, Skipped, read_source, walk
 from rag.language import detect_language
+from rag.lru import LRU
 from rag.terminal import listing, printable
 from rag.text import word_key
 
@@ -22,13 +24,14 @@ __all__ = ["Block", "Corpus", "Document", "Skipped", "collapse", "detect_languag
 
 @dataclass(frozen=True)
 class Document:
-    """One corpus file: its raw text, content hash, main language and clean blocks."""
+    """One corpus file: its text (as its reader extracted it), content hash, main language and clean blocks."""
 
     source: str
-    raw: str
+    raw: str  # what citations' offsets index into: the file itself for text, the extracted text otherwise
     sha256: str
     lang: str
     blocks: tuple[Block, ...]
+    places: tuple[Place, ...] = ()  # pages (PDF) or sections (Word, HTML, Markdown), by offset in raw
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class Corpus:
 
     documents: list[Document]
     skipped: tuple[Skipped, ...]
-    others: tuple[str, ...]  # files of kinds we do not read (.pdf, .docx)
+    others: tuple[str, ...]  # files of kinds no reader takes (.xlsx, .png)
 
 
 def content_hash(data: bytes) -> str:
@@ -55,7 +58,8 @@ def discover(corpus_dir: Path, strict: bool = False) -> Listing:
         The Listing (nothing is logged here: the caller reports what was skipped).
     """
     if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus folder {corpus_dir} does not exist: create it and put .txt or .md files in it")
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist: create it and put documents in it "
+                          f"({', '.join(sorted(SUFFIXES))})")
     found = walk(corpus_dir)
     if strict and found.skipped:
         first = found.skipped[0]
@@ -76,31 +80,33 @@ def report_skipped(corpus_dir: Path, skipped: tuple[Skipped, ...], others: tuple
     """Log one warning per file left out, and one for the files of other kinds: never a silent skip."""
     for item in skipped:
         log.warning("skipping %s: %s", printable(item.source), item.reason)
-    if others:  # a .pdf or .docx left out without a word would look like a file the index holds
+    if others:  # a file left out without a word would look like one the index holds
         log.warning("%s", _others_message(corpus_dir, list(others)))
 
 
-def decode_text(data: bytes) -> tuple[str | None, str]:
-    """A file's text, or None and why it is not usable (binary, not UTF-8, empty)."""
-    if b"\x00" in data[:8192]:
-        return None, "binary file"
-    try:
-        raw = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, "not UTF-8 text (convert it to UTF-8)"
-    if not raw.strip():
-        return None, "empty file"
-    return raw, ""
-
-
-def read_checked(corpus_dir: Path, source: str) -> tuple[bytes | None, str | None, str]:
-    """(bytes, text, "") of a usable file; (bytes or None, None, reason) of one that is not."""
+def read_checked(corpus_dir: Path, source: str) -> tuple[bytes | None, Extracted | None, str]:
+    """(bytes, extracted text, "") of a usable file; (bytes or None, None, reason) of one that is not."""
     try:
         data = read_source(corpus_dir, source)
     except OSError as exc:
         return None, None, f"cannot read it ({exc.strerror or exc})"
-    raw, reason = decode_text(data)
-    return data, raw, reason
+    try:
+        return data, _extracted(source.rsplit("/", 1)[-1], data), ""
+    except CorpusError as exc:
+        return data, None, str(exc)
+
+
+_SEEN: LRU[tuple[str, str], Extracted] = LRU(64)  # (name, content hash) → text: a PDF is parsed once
+
+
+def _extracted(name: str, data: bytes) -> Extracted:
+    """extract(), remembered for the last few files (freshness checks read every file again)."""
+    key = (name, content_hash(data))
+    found = _SEEN.get(key)
+    if found is None:
+        found = extract(name, data)
+        _SEEN.put(key, found)
+    return found
 
 
 def read_document(corpus_dir: Path, source: str) -> Document | Skipped:
@@ -113,11 +119,14 @@ def read_document(corpus_dir: Path, source: str) -> Document | Skipped:
     Returns:
         The Document, or a Skipped with the reason.
     """
-    data, raw, reason = read_checked(corpus_dir, source)
-    if data is None or raw is None:
+    data, extracted, reason = read_checked(corpus_dir, source)
+    if data is None or extracted is None:
         return Skipped(source, reason)
+    for warning in extracted.warnings:
+        log.warning("%s: %s", printable(source), warning)
+    raw = extracted.text
     lang = detect_language(raw[:20000], default="und", min_confidence=0.5)
-    return Document(source, raw, content_hash(data), lang, tuple(blocks(source, raw, lang)))
+    return Document(source, raw, content_hash(data), lang, tuple(blocks(source, raw, lang)), extracted.places)
 
 
 def read_corpus(corpus_dir: Path, strict: bool = False) -> Corpus:
@@ -161,7 +170,7 @@ def dedupe(docs: list[Document]) -> list[Document]:
             if key not in seen:
                 seen.add(key)
                 kept.append(block)
-        out.append(Document(doc.source, doc.raw, doc.sha256, doc.lang, tuple(kept)))
+        out.append(Document(doc.source, doc.raw, doc.sha256, doc.lang, tuple(kept), doc.places))
     return out
 
 

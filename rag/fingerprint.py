@@ -11,8 +11,9 @@ __all__ = ["PIPELINE_MODULES", "pipeline_fingerprint"]
 # The modules whose code shapes what an index stores: passages, sentences, names, words (the lexical
 # module's stop words and tokens decide the vocabulary), vectors. tests/test_fingerprint.py checks that
 # every rag module these import is listed too.
-PIPELINE_MODULES = ("ingest/tree", "cleaning", "corpus", "language", "chunking", "text", "names", "lexical",
-                    "vocabulary", "embedding")
+PIPELINE_MODULES = ("profiles", "ingest/tree", "ingest/readers/__init__", "ingest/readers/base", "ingest/readers/text",
+                    "ingest/readers/pdf", "ingest/readers/word", "ingest/readers/web", "cleaning", "corpus",
+                    "language", "chunking", "text", "names", "lexical", "vocabulary", "embedding")
 
 
 @lru_cache(maxsize=4)

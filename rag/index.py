@@ -93,7 +93,8 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
     chunks = sorted(chunk_documents(docs, settings.chunk_size, settings.chunk_overlap),
                     key=lambda c: (c.lang, c.source, c.start))
     if not chunks:
-        raise CorpusError(f"no usable text in {settings.corpus_dir}: add .txt or .md files, then run `rag index`")
+        raise CorpusError(f"no usable text in {settings.corpus_dir}: add documents "
+                          "(.txt, .md, .pdf, .docx, .html), then run `rag index`")
     names = NameNormalizer.learn(c.text for c in chunks)
     memo = cache.Memo(names)
     chunk_texts = cache.embedding_texts(chunks, memo)
@@ -206,8 +207,8 @@ def corpus_state(corpus_dir: Path) -> CorpusState:
         return CorpusState(None)  # no corpus to compare with: the index is all there is
     files, skipped = {}, list(found.skipped)
     for source in found.sources:
-        data, raw, reason = read_checked(corpus_dir, source)
-        if data is None or raw is None:
+        data, extracted, reason = read_checked(corpus_dir, source)
+        if data is None or extracted is None:
             skipped.append(Skipped(source, reason))
         else:
             files[source] = content_hash(data)

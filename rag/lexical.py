@@ -11,22 +11,11 @@ from typing import Any
 import numpy as np
 
 from rag.names import syllable_key
+from rag.profiles import PROFILES, profile
 from rag.text import all_words
 
-_STEMMERS = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
-             "nl": "dutch", "pt": "portuguese", "sv": "swedish", "da": "danish", "no": "norwegian"}
-
-# Function words carry no evidence; both lists because questions cross languages.
-STOPWORDS = frozenset("""
-a an the and or but of to in on at for with by from as is are was were be been being it its this
-that these those he she they them his her their who whom whose what which when where why how do does
-did done has have had i you we me my your our not no so than then there here about into over also
-can could would should will may might must any all some such very just more most much many der die
-das den dem des ein eine einer eines einem einen und oder aber von zu im in am an auf für mit bei
-aus als ist sind war waren wird werden wurde wurden sein hat haben hatte es er sie ihr ihre ihren
-ihrem ihres sich dass wer wen wem wessen was wann wo warum wie welche welcher welches welchen nicht
-kein keine auch noch nur sehr so um über nach vor durch gibt gab man ich du wir mir mich
-""".split())  # noqa: SIM905 - a word list reads better as text
+# Function words carry no evidence: every profile's, since questions cross languages.
+STOPWORDS = frozenset().union(*(p.stopwords for p in PROFILES.values()))
 
 
 _local = threading.local()
@@ -38,7 +27,7 @@ def _stemmer(lang: str) -> Any:  # a snowballstemmer (PyStemmer's C one when ins
     if lang not in stemmers:
         import snowballstemmer
 
-        name = _STEMMERS.get(lang)
+        name = profile(lang).stemmer
         stemmers[lang] = snowballstemmer.stemmer(name) if name else None
     return stemmers[lang]
 

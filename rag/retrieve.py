@@ -15,6 +15,7 @@ from rag.dense import DenseScorer, one_blas_thread
 from rag.embedding import Embedder
 from rag.lexical import BM25, tokenize
 from rag.lru import LRU
+from rag.profiles import DEFAULT
 from rag.search.adapter import Adapter, Dense, dense_side
 from rag.search.answertype import asked_type, contained_types
 from rag.search.fusion import Fusion
@@ -87,7 +88,7 @@ class Retriever:
         return leans_on_context(question, words(query), names)
 
     def search(self, question: str, k: int, languages: list[str] | None = None,
-               lang: str = "en", joined: bool = False) -> dict[str, list[Hit]]:
+               lang: str = DEFAULT, joined: bool = False) -> dict[str, list[Hit]]:
         """Rank each language's passages for the question, keeping those the refusal rules let through.
 
         Args:
@@ -105,7 +106,7 @@ class Retriever:
                 for t, s in sides.items()}
 
     def search_sides(self, question: str, k: int, languages: list[str] | None = None,
-                     lang: str = "en", joined: bool = False, alone: str = "") -> dict[str, Side]:
+                     lang: str = DEFAULT, joined: bool = False, alone: str = "") -> dict[str, Side]:
         """Every language's best passages, with what the refusal rules say of them and the signals behind it.
 
         joined: the question is a follow-up joined with earlier turns; their words are context, so a word

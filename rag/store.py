@@ -114,7 +114,8 @@ def _load_data(index_dir: Path, manifest: dict[str, Any]) -> Index:
             lines = read_bytes(folder, PASSAGES, sums[PASSAGES], sums[PASSAGES]["size"]).decode().splitlines()
             rows = [json.loads(line) for line in lines]
             chunks = [Chunk(str(r["source"]), int(r["start"]), int(r["end"]), str(r["lang"]), str(r["text"]),
-                            str(r["heading"]), int(r["line_start"]), int(r["line_end"])) for r in rows]
+                            str(r["heading"]), int(r["line_start"]), int(r["line_end"]), str(r.get("place", "")))
+                      for r in rows]
             sentence_counts = [int(r["sentences"]) for r in rows]
             vec_index = read_faiss(folder, VECTORS, sums[VECTORS], mmap)
             approximate = (ann.for_search(read_faiss(folder, ANN, sums[ANN], mmap)) if manifest.get("nprobe")

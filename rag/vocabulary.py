@@ -16,6 +16,7 @@ import numpy as np
 from rag.chunking import Chunk
 from rag.lexical import STOPWORDS, tokenize
 from rag.names import NameNormalizer
+from rag.profiles import profile
 from rag.text import capitalised_inside_sentences, letter_words, lower_case_words, word_key
 
 WORDS = Path(__file__).parent / "words"  # <lang>.txt: everyday words, most frequent first (tools/question_words.py)
@@ -155,7 +156,7 @@ def proper_nouns(chunks: list[Chunk], names: NameNormalizer) -> frozenset[str]:
     found: set[str] = set()
     lower: set[str] = set()  # words also written in lower case are ordinary words ("other", "name")
     for chunk in chunks:
-        if chunk.lang == "en":
+        if profile(chunk.lang).capitals_mark_names:
             text = names.normalize(chunk.text)
             for word in capitalised_inside_sentences(text):
                 found.update(letter_words(word.casefold()))

@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag import Answer, Assistant, InvalidQuestionError, Passage
-from rag.answer import LIKELY, NOTHING_FOUND, compose
+from rag.answer import LIKELY, compose
 from rag.chunking import Chunk
 from rag.config import Settings
 from rag.corpus import collapse
+from rag.profiles import speaks
 from rag.retrieve import Hit
 from rag.search.confidence import Confidence
 from rag.text import split_sentences
@@ -27,7 +28,7 @@ def check_answer(answer: Answer, corpus: Path) -> None:
     best passage with its [n] marker (hedged when only related) unless it is more likely not an answer, then
     points to it, and no passages means the "nothing found" text of the question's language."""
     if not answer.passages:
-        assert answer.text == NOTHING_FOUND.get(answer.lang, NOTHING_FOUND["en"])
+        assert answer.text == speaks(answer.lang).nothing_found
         return
     for n, p in enumerate(answer.passages, start=1):
         raw = (corpus / p.source).read_text(encoding="utf-8")

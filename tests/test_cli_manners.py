@@ -126,7 +126,7 @@ def test_help_and_readme_name_the_real_default_folders(capsys: pytest.CaptureFix
 
 def test_files_of_other_kinds_are_listed_in_one_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     corpus = small_corpus(tmp_path / "docs")
-    for name in ("paper.pdf", "notes.docx", "sub/slides.odp", "LICENSE"):
+    for name in ("table.xlsx", "photo.png", "sub/slides.odp", "LICENSE"):
         (corpus / name).parent.mkdir(exist_ok=True)
         (corpus / name).write_bytes(b"%PDF-1.4 not text")
     os.symlink(corpus / "sub", corpus / "linked")  # a folder link: named as such, not as a file of another kind
@@ -135,14 +135,14 @@ def test_files_of_other_kinds_are_listed_in_one_warning(tmp_path: Path, caplog: 
     warnings = [r.getMessage() for r in caplog.records if "not read" in r.getMessage()]
     assert len(warnings) == 1 and "linked" not in warnings[0]
     assert "linked: a link to a folder, never followed" in caplog.text
-    assert all(name in warnings[0] for name in ("paper.pdf", "notes.docx", "sub/slides.odp", "LICENSE", ".txt"))
+    assert all(name in warnings[0] for name in ("table.xlsx", "photo.png", "sub/slides.odp", "LICENSE", ".pdf"))
     (corpus / "linked").unlink()
     with pytest.raises(CorpusError, match="4 file"):
         load_corpus(corpus, strict=True)
 
 
-def test_rag_index_strict_refuses_a_pdf(tmp_path: Path, hashing_env: None,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_rag_index_strict_refuses_a_damaged_pdf(tmp_path: Path, hashing_env: None,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
     corpus = small_corpus(tmp_path / "docs")
     (corpus / "paper.pdf").write_bytes(b"%PDF-1.4")
     assert main(["index", "--strict", "--index", str(tmp_path / "i"), "--corpus", str(corpus)]) == 2

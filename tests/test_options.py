@@ -8,8 +8,7 @@ import pytest
 
 import rag.assistant
 from rag import Assistant, InvalidQuestionError
-from rag.answer import NOTHING_FOUND
-from rag.assistant import ONLY_ELSEWHERE
+from rag.profiles import PROFILES, profile
 from rag.search.confidence import ANSWERS, RELATED, Confidence
 from rag.serve.request import MAX_HISTORY
 
@@ -26,7 +25,7 @@ def test_one_language_shows_exactly_that_languages_share_of_the_full_answer(
     one = hashing_assistant.ask(question, k=3, languages=[lang])
     assert one.passages == [p for p in full.passages if p.lang == lang]
     if full.passages:  # answerable stays answerable: never "nothing found"
-        assert one.text not in NOTHING_FOUND.values()
+        assert one.text not in {p.nothing_found for p in PROFILES.values()}
     else:  # an off-topic question stays refused whatever is ticked
         assert one.text == full.text
 
@@ -48,7 +47,7 @@ def test_answer_only_in_a_hidden_language_says_where_it_is(hashing_assistant: As
 
     monkeypatch.setattr(rag.assistant.confidence, "shipped", GermanAnswers)
     answer = hashing_assistant.ask("Who directed the series?", languages=["en"])
-    assert answer.text == ONLY_ELSEWHERE["en"].format(shown="English", hidden="German")
+    assert answer.text == profile("en").only_elsewhere.format(shown="English", hidden="German")
     assert {p.lang for p in answer.passages} == {"en"} and answer.confidence["en"].label == RELATED  # shown, related
     german = hashing_assistant.ask("Wer führte Regie?", languages=["en"])  # English is not its language: answers
     assert german.confidence["en"].label == ANSWERS and "Deutsch" not in german.text

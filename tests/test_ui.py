@@ -13,11 +13,12 @@ import pytest
 from rag.answer import Answer, Passage
 from rag.assistant import Assistant
 from rag.chunking import Chunk
+from rag.profiles import profile
 from rag.search.confidence import Confidence
 from rag.serve.chat import MAX_TURNS, NO_LANGUAGE, Turn, asked, conversation_html, take_turn
 from rag.serve.page import CONCURRENCY, WELCOME, create_app, replay, should_replay, shown
 from rag.serve.request import MAX_QUESTION_CHARS
-from rag.serve.sources import NO_PASSAGE, cited, format_sources, linked_text
+from rag.serve.sources import cited, format_sources, linked_text
 from rag.serve.viewer import REACH, Documents, view
 
 # gradio's queue calls a pandas API that pandas 3 deprecates: not ours to fix.
@@ -61,7 +62,7 @@ def test_the_conversation_escapes_question_answer_and_passages(evil: str) -> Non
     assert "<script" not in html and "<img" not in html
     assert "&lt;" in html and "<mark" in html
     assert "soundtrack1_review_en.txt" in html and "lines 3–4" in html
-    assert NO_PASSAGE["de"] in html  # the German column says it has nothing
+    assert profile("de").no_passage in html  # the German column says it has nothing
 
 
 def test_sources_show_cited_passages_first_and_the_rest_as_further_reading() -> None:

@@ -14,7 +14,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
+from rag.ingest.readers import SUFFIXES
+
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 64  # folders below the corpus folder; deeper ones are reported, not walked
 
@@ -39,7 +40,7 @@ class Listing:
 
     sources: tuple[str, ...]  # sorted
     skipped: tuple[Skipped, ...]  # links, special files, folders too deep, files too big
-    others: tuple[str, ...]  # regular files of other kinds (.pdf, .docx): not read
+    others: tuple[str, ...]  # regular files of kinds no reader takes (.xlsx, .png): not read
 
 
 def walk(corpus_dir: Path, max_depth: int | None = None, limit: int | None = None) -> Listing:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rag.answer import Answer, Passage
 from rag.errors import RagError
 from rag.serve.learning import learn_from_votes, new_votes, undo
+from rag.serve.viewer import lines
 from rag.serve.votes import record_vote
 from rag.terminal import printable
 
@@ -31,7 +32,7 @@ def choices(answer: Answer | None) -> list[tuple[str, str]]:
     """The passages of an answer as (label, value) for the vote's drop-down: "[2] file, line 14 — It has…"."""
     if answer is None:
         return []
-    return [(f"[{n}] {printable(p.source)}, line {p.line_start} — {p.text[:50]}…", str(n))
+    return [(f"[{n}] {printable(p.source)}, {lines(p)} — {p.text[:50]}…", str(n))
             for n, p in enumerate(answer.passages, start=1)]
 
 

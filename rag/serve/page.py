@@ -7,12 +7,12 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from rag.api import fill_defaults, make_ask
+from rag.profiles import profile
 from rag.serve import feedback
 from rag.serve.chat import MAX_TURNS, SLIDER_MAX, Turn, asked, conversation_html, take_turn
 from rag.serve.feedback import feedback_panel
 from rag.serve.look import CSS, JS, PAGE_CSS
 from rag.serve.preparing import Preparing
-from rag.serve.sources import LANGUAGE_NAMES
 from rag.serve.viewer import MARK, VIEWER
 from rag.serve.viewer import view as view_passage
 
@@ -101,7 +101,7 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
     """
     import gradio as gr
 
-    choices = [(LANGUAGE_NAMES.get(lang, lang), lang) for lang in assistant.languages]
+    choices = [(profile(lang).name, lang) for lang in assistant.languages]
     with gr.Blocks(title="Soundtrack #1 — Q&A", analytics_enabled=False) as demo:
         gr.Markdown(INTRO)
         preparing_status(assistant)
@@ -131,8 +131,8 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
                     langs = gr.CheckboxGroup(choices, value=list(assistant.languages),
                                              label="Languages to show")
                 with gr.Accordion("API (JSON)", open=False):
-                    gr.Markdown('`Client(url).predict("Wer führte Regie?", k=3, languages=["en", "de"], '
-                                'history=[], api_name="/ask")`')
+                    gr.Markdown(f'`Client(url).predict("Wer führte Regie?", k=3, '
+                                f'languages={list(assistant.languages)!r}, history=[], api_name="/ask")`')
                     api_question = gr.Textbox(label="Question", value=EXAMPLES[0])
                     api_button = gr.Button("Get JSON", size="sm")
                     api_answer = gr.JSON(label="Answer.to_dict()", max_height=400)

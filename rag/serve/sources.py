@@ -7,11 +7,10 @@ import html
 import re
 
 from rag.answer import Answer, Passage
+from rag.profiles import profile
 from rag.serve.viewer import MARK, lines
 from rag.terminal import printable
 
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
-NO_PASSAGE = {"en": "No relevant English passage.", "de": "Keine passende deutsche Textstelle."}
 CITATION = re.compile(r"\[(\d+)\]")
 # The confidence a card or a language shows, as a word (and a colour, in the page's CSS); the score is a tooltip.
 WORDS = {"answers": "answers", "related": "related, may not answer", "none": "not about this",
@@ -70,7 +69,7 @@ def _side_kind(answer: Answer, lang: str) -> str:
 
 def _heading(answer: Answer, lang: str) -> str:
     """The language's name and, when known, its confidence as a word; the probability goes to a tooltip."""
-    name = html.escape(LANGUAGE_NAMES.get(lang, "Other"))
+    name = html.escape(profile(lang).name)
     sure = answer.confidence.get(lang)
     if sure is None or sure.label not in WORDS:
         return f"<h3>{name}</h3>"
@@ -102,7 +101,7 @@ def format_sources(answer: Answer, languages: list[str] | None = None, turn: int
         rest = "".join(_card(turn, n, p, "further") for n, p in side if n not in used)
         parts = [_heading(answer, lang)]
         if not side:
-            parts.append(f'<p class="rag-note">{html.escape(NO_PASSAGE.get(lang, "No relevant passage."))}</p>')
+            parts.append(f'<p class="rag-note">{html.escape(profile(lang).no_passage)}</p>')
         if first:
             parts.append(f'<ol class="rag-cards" aria-label="Cited">{first}</ol>')
         if rest:

@@ -88,7 +88,9 @@ def documents_of(index: Any) -> Documents:
 
 
 def lines(passage: Any) -> str:
-    """ "line 4" or "lines 4–6": where a passage or chunk is in its file."""
+    """Where a passage or chunk is in its file: "p. 12" (PDF), "§ Cast" (Word, HTML), "line 4" or "lines 4–6"."""
+    if getattr(passage, "place", ""):
+        return str(passage.place)
     if passage.line_start == passage.line_end:
         return f"line {passage.line_start}"
     return f"lines {passage.line_start}–{passage.line_end}"

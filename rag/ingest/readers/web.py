@@ -1,0 +1,82 @@
+"""HTML: the page's main text (selectolax), navigation and boilerplate dropped; headings are places."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rag.ingest.readers.base import Extracted, ReadError, join_parts
+from rag.ingest.readers.text import decode
+
+# Never text a reader came for: code, menus, page chrome, forms.
+DROPPED = ("script", "style", "noscript", "template", "svg", "iframe", "nav", "header", "footer", "aside", "form",
+           "button", "select", "dialog", "menu")
+# Tags that end a line of text; everything else (b, a, span, em …) flows inside one.
+BLOCKS = frozenset({"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr",
+                    "blockquote", "pre", "figure", "figcaption", "caption", "br", "hr", "address", "details",
+                    "summary", "h1", "h2", "h3", "h4", "h5", "h6", "body"})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+CELLS = frozenset({"td", "th"})
+_CELL = "\x1f"  # between a row's cells until the row is written
+_MARKUP = re.compile(rb"<(!doctype html|html|head|body|p|div|h[1-6]|title|meta)[\s>]", re.IGNORECASE)
+
+
+class HtmlReader:
+    """.html pages: the text of <main> (else <article>, else <body>) in reading order."""
+
+    kind: str = "an HTML page"
+    suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml")
+
+    def sniff(self, data: bytes) -> bool:
+        return bool(_MARKUP.search(data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")))
+
+    def read(self, data: bytes) -> Extracted:
+        from selectolax.lexbor import LexborHTMLParser
+
+        tree = LexborHTMLParser(decode(data))
+        root = tree.css_first("main") or tree.css_first("article") or tree.body
+        if root is None:
+            raise ReadError("no <body> in the page")
+        for node in root.css(", ".join(DROPPED)):
+            node.decompose()
+        extracted = join_parts(_lines(root))
+        if not extracted.text.strip():
+            raise ReadError("no text in the page")
+        return extracted
+
+
+def _lines(root: Any) -> list[tuple[str, str]]:
+    """(section, line) in document order: a block tag ends a line, a table cell is joined to its row."""
+    out: list[tuple[str, str]] = []
+    line: list[str] = []
+    section = ""
+
+    def flush() -> None:
+        cells = [" ".join(c.split()) for c in "".join(line).split(_CELL)]
+        line.clear()
+        cells = [c for c in cells if c]
+        # A two-cell row reads as a fact ("Director: Kim"), as the text files write them.
+        text = ": ".join(cells) if len(cells) == 2 else " | ".join(cells)
+        if text:
+            out.append((f"§ {section}" if section else "", text))
+
+    stack: list[tuple[Any, bool]] = [(root, True)]
+    while stack:
+        node, entering = stack.pop()
+        tag = node.tag
+        if tag == "-text":
+            line.append(node.text_content or "")
+            continue
+        if not entering:  # leaving a block: its text is one line
+            if tag in HEADINGS:
+                section = " ".join("".join(line).replace(_CELL, " ").split()) or section
+            flush()
+            continue
+        if tag in BLOCKS:
+            flush()
+            stack.append((node, False))
+        elif tag in CELLS:
+            line.append(_CELL)
+        stack.extend((child, True) for child in reversed(list(node.iter(include_text=True))))
+    flush()
+    return out

@@ -1,0 +1,110 @@
+"""Language profiles: everything language-specific, one profile per language, registered in one place.
+
+A language the corpus holds but nobody wrote a profile for still works: `profile()` gives it the default
+(English sentences, no stemmer, its code as its name), so its passages are ranked by the model alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT = "en"  # the language of messages when a question's language has no sentences of its own
+
+
+@dataclass(frozen=True)
+class LanguageProfile:
+    """One language: its names, stemmer, stop words and the sentences the assistant says in it."""
+
+    code: str  # ISO 639-1, as py3langid reports it
+    name: str  # in its own language, for headings ("Deutsch")
+    names: dict[str, str]  # how a sentence in this language names each language ("German")
+    source: dict[str, str]  # "the {source} source": the adjective per language ("deutsche")
+    other_source: str  # … for a language with no entry: never its code in a sentence
+    stemmer: str | None  # Snowball's name for it, or None: words are matched as they are
+    stopwords: frozenset[str]
+    capitals_mark_names: bool  # False where every noun is capitalised (German)
+    nothing_found: str  # the whole answer of an off-topic question
+    side_says_nothing: str  # one language's side when it has no passage ({source})
+    side_only_related: str  # … when its passages hold no sentence close to the question ({source}, {refs})
+    maybe: str  # a side labelled related, quoted ({sentence}, {n})
+    only_elsewhere: str  # only languages the user did not choose answer ({shown}, {hidden})
+    no_passage: str  # the page's column of a language with nothing
+    phrases: dict[str, str] = field(default_factory=dict)  # room for more, keyed by name
+
+    def name_of(self, code: str) -> str:
+        """How a sentence in this language names the language code."""
+        return self.names.get(code, code)
+
+
+_EN_STOP = """a an the and or but of to in on at for with by from as is are was were be been being it its this
+that these those he she they them his her their who whom whose what which when where why how do does did done
+has have had i you we me my your our not no so than then there here about into over also can could would should
+will may might must any all some such very just more most much many"""
+_DE_STOP = """der die das den dem des ein eine einer eines einem einen und oder aber von zu im in am an auf für mit
+bei aus als ist sind war waren wird werden wurde wurden sein hat haben hatte es er sie ihr ihre ihren ihrem ihres
+sich dass wer wen wem wessen was wann wo warum wie welche welcher welches welchen nicht kein keine auch noch nur
+sehr so um über nach vor durch gibt gab man ich du wir mir mich"""
+# French and Spanish function words are not stop words: the lexical scorer drops every profile's stop words from
+# every language (questions cross languages), and theirs are English or German content words ("son", "plus",
+# "Quelle"). Their passages keep BM25 with a stemmer; the model carries the rest.
+_NONE: frozenset[str] = frozenset()
+
+PROFILES: dict[str, LanguageProfile] = {p.code: p for p in (
+    LanguageProfile(
+        "en", "English", {"en": "English", "de": "German", "fr": "French", "es": "Spanish"},
+        {"en": "English", "de": "German", "fr": "French", "es": "Spanish"}, "other", "english",
+        frozenset(_EN_STOP.split()), True,
+        "I found nothing about this in the sources.",
+        "The {source} source says nothing about this.",
+        "The {source} source has related passages {refs}, but no sentence that answers it directly.",
+        "Possibly: {sentence} [{n}]",
+        "No {shown} passage answers this, but the {hidden} sources do: add {hidden} to the languages shown.",
+        "No relevant English passage."),
+    LanguageProfile(
+        "de", "Deutsch", {"en": "Englisch", "de": "Deutsch", "fr": "Französisch", "es": "Spanisch"},
+        {"en": "englische", "de": "deutsche", "fr": "französische", "es": "spanische"}, "andere", "german",
+        frozenset(_DE_STOP.split()), False,
+        "Dazu habe ich in den Quellen nichts gefunden.",
+        "Die {source} Quelle sagt dazu nichts.",
+        "Die {source} Quelle hat verwandte Passagen {refs}, aber keinen Satz, der direkt antwortet.",
+        "Möglicherweise: {sentence} [{n}]",
+        "Keine Textstelle auf {shown} beantwortet das, aber die Quellen auf {hidden}: wählen Sie auch {hidden} aus.",
+        "Keine passende deutsche Textstelle."),
+    LanguageProfile(
+        "fr", "Français", {"en": "anglais", "de": "allemand", "fr": "français", "es": "espagnol"},
+        {"en": "anglaise", "de": "allemande", "fr": "française", "es": "espagnole"}, "autre", "french",
+        _NONE, True,
+        "Je n'ai rien trouvé à ce sujet dans les sources.",
+        "La source {source} n'en dit rien.",
+        "La source {source} a des passages liés {refs}, mais aucune phrase qui y réponde directement.",
+        "Peut-être : {sentence} [{n}]",
+        "Aucun passage en {shown} n'y répond, mais les sources en {hidden} oui : ajoutez {hidden} aux langues.",
+        "Aucun passage français pertinent."),
+    LanguageProfile(
+        "es", "Español", {"en": "inglés", "de": "alemán", "fr": "francés", "es": "español"},
+        {"en": "inglesa", "de": "alemana", "fr": "francesa", "es": "española"}, "otra", "spanish",
+        _NONE, True,
+        "No encontré nada sobre esto en las fuentes.",
+        "La fuente {source} no dice nada sobre esto.",
+        "La fuente {source} tiene pasajes relacionados {refs}, pero ninguna frase que responda directamente.",
+        "Quizás: {sentence} [{n}]",
+        "Ningún pasaje en {shown} responde, pero las fuentes en {hidden} sí: añada {hidden} a los idiomas.",
+        "Ningún pasaje relevante en español."),
+)}
+
+
+def profile(code: str) -> LanguageProfile:
+    """The profile of a language code; an unknown language gets the default's sentences, its code as name,
+    and no stemmer (its words are matched as written, its passages ranked by the model)."""
+    found = PROFILES.get(code)
+    if found is not None:
+        return found
+    base = PROFILES[DEFAULT]
+    return LanguageProfile(code, code, base.names, base.source, base.other_source, None, frozenset(), True,
+                           base.nothing_found, base.side_says_nothing, base.side_only_related, base.maybe,
+                           base.only_elsewhere, f"No relevant passage in {code}.")
+
+
+def speaks(code: str) -> LanguageProfile:
+    """The profile whose sentences answer a question in code: its own if it has one, else the default's."""
+    return PROFILES.get(code) or PROFILES[DEFAULT]
