@@ -1,6 +1,6 @@
 """Bilingual (English/German) question answering with citations about the K-drama "Soundtrack #1".
 
-Public API: ``ask``, ``Assistant``, ``Answer``, ``Passage``, ``Settings`` and the errors in
+Public API: ``ask``, ``add_documents``, ``Assistant``, ``Answer``, ``Passage``, ``Settings`` and the errors in
 ``rag.errors``. Names are imported on first use, so ``rag --help`` does not load numpy or models.
 """
 
@@ -14,6 +14,7 @@ _EXPORTS = {
     "Passage": "rag.answer",
     "Assistant": "rag.assistant",
     "ask": "rag.assistant",
+    "add_documents": "rag.assistant",
     "Settings": "rag.config",
     "RagError": "rag.errors",
     "ConfigError": "rag.errors",

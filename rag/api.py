@@ -55,7 +55,8 @@ def make_ask(assistant: "Any") -> Callable[..., dict[str, Any]]:
         Args:
             question: the question, in English or German (at most 2,000 characters).
             k: passages per language, a whole number from 1 to 50.
-            languages: the language codes of the passages to return, "en" and/or "de"; default both.
+            languages: the language codes of the passages to return (ISO 639-1, as the page's
+                options list them); default: every language of the corpus.
             history: the earlier questions of the conversation, oldest first (at most 20).
 
         Returns:

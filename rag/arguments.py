@@ -41,14 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
     corpus = f"default: RAG_CORPUS_DIR, else {PROJECT_DIR / 'corpus'}"
     index = f"default: RAG_INDEX_DIR, else {PROJECT_DIR / 'index'}"
     p = sub.add_parser("index", help="build or update the index (only new or changed files are embedded)")
-    p.add_argument("--corpus", type=Path, help=f"folder of .txt/.md documents ({corpus})")
+    p.add_argument("--corpus", type=Path, help=f"folder of documents: .txt, .md, .pdf, .docx, .html ({corpus})")
     p.add_argument("--index", type=Path, help=f"index folder ({index})")
     p.add_argument("--model", help="embedding model: use-multilingual, minilm, hashing, a+b, "
                    "or a sentence-transformers name/path")
     p.add_argument("--force", action="store_true", help="re-embed everything")
     p.add_argument("--strict", action="store_true",
-                   help="fail on unusable corpus files (and files that are not .txt/.md) instead of skipping them")
+                   help="fail on unusable corpus files (and files no reader takes) instead of skipping them")
     p.add_argument("--json", action="store_true", help="print what the build did as JSON (skipped files included)")
+
+    p = sub.add_parser("add", help="copy documents into the corpus (checked, under safe names) and update the index")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="documents to add: .txt, .md, .pdf, .docx, .html (at most 20, each at most 50 MiB)")
+    p.add_argument("--corpus", type=Path, help=f"the corpus folder to copy them into ({corpus})")
+    p.add_argument("--index", type=Path, help=f"index folder ({index})")
 
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", help="the question, in English or German")

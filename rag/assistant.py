@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +14,8 @@ from rag.config import Settings
 from rag.conversation import resolve
 from rag.embedding import Embedder, load_embedder
 from rag.errors import ConfigError, IndexNotFoundError, IndexStaleError, ModelError
-from rag.index import build_index, check_fresh
+from rag.index import build_index, check_fresh, corpus_state
+from rag.ingest.intake import Intake, add_files
 from rag.language import detect_among
 from rag.live import LiveIndex
 from rag.profiles import DEFAULT, speaks
@@ -155,6 +156,30 @@ def default_assistant(settings: Settings | None = None) -> Assistant:
                 build_index(settings, progress=True)
                 _default = Assistant.load(settings=settings)
         return _default
+
+
+def add_documents(paths: Sequence[str | Path], settings: Settings | None = None, progress: bool = False,
+                  listener: Callable[[int, int], None] | None = None) -> Intake:
+    """Copy documents into the corpus folder and update the index; a running assistant switches to it.
+
+    Args:
+        paths: the files (.txt, .md, .pdf, .docx, .html; at most 20, each at most 50 MiB).
+        settings: corpus and index (default: Settings.from_env()).
+        progress: show the build's progress bar on stderr.
+        listener: told (texts embedded, texts to embed) while the build embeds.
+
+    Returns:
+        The Intake: the names written in the corpus folder, and each file refused with its reason.
+
+    Raises:
+        CorpusError: more than 20 files, or no corpus folder.
+    """
+    settings = settings or Settings.from_env()
+    known = corpus_state(settings.corpus_dir).files or {}
+    intake = add_files([Path(p) for p in paths], settings.corpus_dir, known)
+    if intake.added:
+        build_index(settings, progress=progress, listener=listener)
+    return intake
 
 
 def ask(question: str, k: int = 3, languages: Sequence[str] | None = None,

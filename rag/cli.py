@@ -98,6 +98,19 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    from rag.assistant import add_documents
+
+    settings = _settings(args)
+    intake = add_documents(args.files, settings, progress=True)
+    for refused in intake.refused:
+        print(printable(f"rag: not added {refused.source}: {refused.reason}"), file=sys.stderr)
+    if intake.added:
+        print(printable(f"added {', '.join(intake.added)} to {settings.corpus_dir}; the index is up to date"))
+        print(printable(f'next: rag ask "…"{path_flags(args.index, args.corpus)}'))
+    return 2 if intake.refused else 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.assistant import Assistant
     from rag.errors import IndexNotFoundError, InvalidQuestionError
@@ -209,7 +222,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "learn": cmd_learn, "bench": cmd_bench}
+COMMANDS = {"index": cmd_index, "add": cmd_add, "ask": cmd_ask, "eval": cmd_eval, "learn": cmd_learn,
+            "bench": cmd_bench}
 
 
 if __name__ == "__main__":

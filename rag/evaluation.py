@@ -19,7 +19,7 @@ from rag.errors import ConfigError
 
 DEFAULT_SET = PROJECT_DIR / "eval" / "qa.jsonl"
 CONVERSATIONS = PROJECT_DIR / "eval" / "conversations.jsonl"  # two-turn: the second question leans on the first
-LANGS = ("en", "de")
+LANGS = ("en", "de")  # the eval set's languages: each item of eval/*.jsonl has a question and gold in both
 
 
 @dataclass(frozen=True)
