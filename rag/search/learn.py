@@ -1,10 +1,11 @@
 """Learn: train the query adapter from labelled questions, deterministically, and measure it against identity.
 
 A pair is (question vector, target language, the passages of that language that hold a gold string).
-The loss is a softmax over the target language's passages (temperature TEMPERATURE) with every positive
-counted, plus LAMBDA‖W‖²; W starts at zero and takes STEPS full-batch Adam steps (lr LR) on one thread with
-a fixed seed, so the same pairs give the same bytes. A passage's dense score is the best of its own vector
-and its sentences' (as rag.dense scores it, sentence_weight 1).
+The loss is a softmax over the target language's passages with every positive counted, plus LAMBDA‖W‖². Its
+temperature is TEMPERATURE times the typical spread of a question's plain scores over the passages (about 0.019
+for e5-small here), so it means the same for embedders of other score scales. W starts at zero and takes STEPS
+full-batch Adam steps (lr LR) on one thread with a fixed seed, so the same pairs give the same bytes. A
+passage's dense score is the best of its own vector and its sentences' (as rag.dense scores it, sentence_weight 1).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import numpy as np
 
 from rag.search.adapter import Adapter
 
-STEPS, LR, TEMPERATURE, LAMBDA, SEED = 300, 1e-3, 0.05, 0.003, 0
+# TEMPERATURE (in units of the score spread) was chosen by grouped 5-fold cross-validation on the tune split
+# (docs/evaluation.md, "The adapter's temperature").
+STEPS, LR, TEMPERATURE, LAMBDA, SEED = 300, 1e-3, 1.0, 0.003, 0
 HARD = 2.0  # a passage voted 👎 counts as this many negatives
 FOLDS = 5
 
@@ -88,6 +91,7 @@ def train(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, step
         weights = torch.zeros(dim, dim, dtype=torch.float32, requires_grad=True)
         optimizer = torch.optim.Adam([weights], lr=LR)
         batches = _batches(pairs, passages, torch)
+        temperature = TEMPERATURE * spread(pairs, passages)
         for _ in range(STEPS if steps is None else steps):
             optimizer.zero_grad()
             loss = weight_decay * (weights**2).sum()
@@ -96,7 +100,7 @@ def train(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, step
                 moved = moved / moved.norm(dim=1, keepdim=True)
                 scores = torch.maximum(moved @ own.T,
                                        torch.einsum("nd,mld->nml", moved, sent).masked_fill(~mask, -1e9).amax(2))
-                logits = scores / TEMPERATURE
+                logits = scores / temperature
                 everything = torch.logsumexp(logits + hard, dim=1)
                 answers = torch.logsumexp(logits.masked_fill(~positive, -1e9), dim=1)
                 loss = loss + (everything - answers).sum() / len(pairs)
@@ -105,6 +109,12 @@ def train(pairs: Sequence[Pair], passages: dict[str, Passages], model: str, step
     finally:
         torch.set_num_threads(threads)
     return Adapter(model, weights.detach().numpy().astype(np.float32))
+
+
+def spread(pairs: Sequence[Pair], passages: dict[str, Passages]) -> float:
+    """The mean over pairs of the standard deviation of a question's plain scores over its target's passages."""
+    deviations = [passages[p.target].scores(p.vector[None])[0].std() for p in pairs]
+    return float(np.mean(deviations)) if deviations else 1.0
 
 
 def _batches(pairs: Sequence[Pair], passages: dict[str, Passages], torch: Any) -> list[tuple[Any, ...]]:
