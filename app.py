@@ -1,4 +1,4 @@
-"""Start the chat page: python app.py [--host 0.0.0.0] [--port 7860] [--auth-file FILE]."""
+"""Start the chat page: python app.py [--host 0.0.0.0] [--port 7860] [--auth-file FILE] [--allow-upload]."""
 
 from __future__ import annotations
 
@@ -50,6 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     port = os.environ.get("GRADIO_SERVER_PORT", "7860")
     parser.add_argument("--port", type=port_number, default=port_number(port) if port.isdigit() and
                         0 < int(port) < 65536 else 7860, help="port (default: GRADIO_SERVER_PORT, else 7860)")
+    parser.add_argument("--allow-upload", action="store_true",
+                        help="let readers add documents from the page (PDF, Word, HTML, text); only on "
+                             "127.0.0.1 or with --auth-file")
     parser.add_argument("--auth", default=os.environ.get("RAG_AUTH"), metavar="USER:PASSWORD",
                         help="ask for this login before showing the page (default: RAG_AUTH); other users "
                              "of this machine can read it in `ps`: prefer RAG_AUTH or --auth-file")
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         import gradio  # noqa: F401 - first: the page's import would otherwise share the cores with a build
 
         assistant = open_or_prepare(Settings.from_env())
-        launch(assistant, host=args.host, port=args.port, auth=args.auth)
+        launch(assistant, host=args.host, port=args.port, auth=args.auth, allow_upload=args.allow_upload)
     except RagError as exc:
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2

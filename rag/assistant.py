@@ -100,6 +100,10 @@ class Assistant:
     def languages(self) -> list[str]:
         return self.retriever.languages
 
+    def refresh(self) -> None:
+        """Switch to a rebuilt index now, not at the next question (after an upload: the page's languages)."""
+        self._live.current()
+
     def ask(self, question: str, k: int = 3, languages: Sequence[str] | None = None,
             history: Sequence[str] | None = None) -> Answer:
         """Answer a question with up to k passages per language.

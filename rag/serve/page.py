@@ -7,12 +7,17 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from rag.api import fill_defaults, make_ask
+from rag.errors import ConfigError
+from rag.ingest.intake import MAX_FILES
+from rag.ingest.readers import SUFFIXES
+from rag.ingest.tree import MAX_FILE_BYTES
 from rag.profiles import profile
 from rag.serve import feedback
 from rag.serve.chat import MAX_TURNS, SLIDER_MAX, Turn, asked, conversation_html, take_turn
 from rag.serve.feedback import feedback_panel
 from rag.serve.look import CSS, JS, PAGE_CSS
 from rag.serve.preparing import Preparing
+from rag.serve.upload import Uploads
 from rag.serve.viewer import MARK, VIEWER
 from rag.serve.viewer import view as view_passage
 
@@ -88,12 +93,40 @@ def preparing_status(assistant: Assistant) -> None:
     timer.tick(tick, None, [status, timer], api_visibility="private", queue=False)
 
 
-def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
+def upload_panel(assistant: Assistant, langs: Any) -> None:
+    """"Add documents": files checked and copied into the corpus, the index updated behind the page."""
+    import gradio as gr
+
+    uploads = Uploads(assistant)
+    with gr.Accordion("Add documents", open=False, elem_id="add-documents"):
+        files = gr.File(label=f"PDF, Word, HTML or text (at most {MAX_FILES}, each at most 50 MB)",
+                        file_count="multiple", file_types=sorted(SUFFIXES), elem_id="upload")
+        add = gr.Button("Add to the sources", size="sm", elem_id="add")
+        status = gr.Markdown("", elem_id="upload-status")
+    timer = gr.Timer(1.0, active=False)
+
+    def start(paths: Any) -> tuple[Any, ...]:
+        said = uploads.add([p for p in paths or [] if isinstance(p, str)])
+        return said, None, gr.Timer(active=uploads.busy)
+
+    def tick(chosen: Any) -> tuple[Any, ...]:
+        if uploads.busy:
+            return uploads.status(), gr.skip(), gr.skip()
+        shown = [lang for lang in (chosen or [])] + [x for x in assistant.languages if x not in (chosen or [])]
+        choices = [(profile(lang).name, lang) for lang in assistant.languages]
+        return uploads.status(), gr.update(choices=choices, value=shown), gr.Timer(active=False)
+
+    add.click(start, files, [status, files, timer], api_visibility="private")
+    timer.tick(tick, langs, [status, langs, timer], api_visibility="private", queue=False)
+
+
+def create_app(assistant: Assistant, learning: bool = False, uploads: bool = False) -> gr.Blocks:
     """Build the chat page around one shared assistant (nothing is launched).
 
     Args:
         assistant: the loaded assistant, shared by every visitor.
         learning: offer "Learn from votes" (only for a page on this machine or behind a login).
+        uploads: offer "Add documents" (`app.py --allow-upload`; only on this machine or behind a login).
 
     Returns:
         The Gradio Blocks app, with its queue enabled, the `/ask` API and (when launched with
@@ -130,6 +163,8 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
                                   label="Passages per language")
                     langs = gr.CheckboxGroup(choices, value=list(assistant.languages),
                                              label="Languages to show")
+                if uploads:
+                    upload_panel(assistant, langs)
                 with gr.Accordion("API (JSON)", open=False):
                     gr.Markdown(f'`Client(url).predict("Wer führte Regie?", k=3, '
                                 f'languages={list(assistant.languages)!r}, history=[], api_name="/ask")`')
@@ -173,7 +208,7 @@ def create_app(assistant: Assistant, learning: bool = False) -> gr.Blocks:
 
 
 def launch(assistant: Assistant | None = None, host: str = "127.0.0.1", port: int | None = None,
-           auth: tuple[str, str] | None = None) -> None:
+           auth: tuple[str, str] | None = None, allow_upload: bool = False) -> None:
     """Serve the chat page, its `/ask` API and (without auth) its MCP server until interrupted.
 
     Args:
@@ -182,14 +217,22 @@ def launch(assistant: Assistant | None = None, host: str = "127.0.0.1", port: in
         port: the port (default: GRADIO_SERVER_PORT, else 7860).
         auth: (user, password) to ask for before showing the page. Gradio's MCP route does not ask for
             a login, so with auth the MCP server stays off.
+        allow_upload: offer "Add documents"; refused (ConfigError) on a public address without auth.
+
+    Raises:
+        ConfigError: allow_upload on an address other than this machine's, without auth.
     """
     import importlib.util
 
     from rag.assistant import default_assistant
 
     local = host in ("127.0.0.1", "localhost", "::1")
-    demo = create_app(assistant or default_assistant(), learning=local or auth is not None)
+    if allow_upload and not (local or auth is not None):
+        raise ConfigError(f"--allow-upload on {host} needs a login: add --auth-file FILE (or RAG_AUTH), or serve "
+                          "on 127.0.0.1")
+    demo = create_app(assistant or default_assistant(), learning=local or auth is not None, uploads=allow_upload)
     mcp = auth is None and importlib.util.find_spec("mcp") is not None
     if auth is None and not mcp:
         log.warning("MCP server off: install it with pip install -e \".[ui]\" (gradio[mcp])")
-    demo.launch(server_name=host, server_port=port, auth=auth, mcp_server=mcp)
+    demo.launch(server_name=host, server_port=port, auth=auth, mcp_server=mcp,
+                max_file_size=MAX_FILE_BYTES if allow_upload else None)

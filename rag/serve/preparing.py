@@ -91,6 +91,10 @@ class Preparing(Assistant):
     def languages(self) -> list[str]:
         return self._ready.languages if self._ready is not None else self._languages
 
+    def refresh(self) -> None:
+        if self._ready is not None:
+            self._ready.refresh()
+
     def ask(self, question: str, k: int = 3, languages: Sequence[str] | None = None,
             history: Sequence[str] | None = None) -> Answer:
         """Answer as the loaded Assistant does; while preparing, raise IndexNotReadyError with the progress."""
