@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from documents import QUESTIONS, pdf_bytes
 
 import rag.serve.upload
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.index import build_index
 from tests.conftest import CORPUS, free_port, hashing_settings
+from tests.documents import QUESTIONS, pdf_bytes
 from tests.test_browser import ARGS, CHROMIUM, TIMEOUT_MS, ask
 
 pytestmark = [

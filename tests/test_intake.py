@@ -6,14 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, hashing_settings
-from documents import QUESTIONS, docx_bytes, pdf_bytes, zip_bomb
 
 from rag.assistant import Assistant, add_documents
 from rag.cli import main
 from rag.errors import CorpusError
 from rag.index import build_index
 from rag.ingest.intake import add_files, safe_name
+from tests.conftest import CORPUS, hashing_settings
+from tests.documents import QUESTIONS, docx_bytes, pdf_bytes, zip_bomb
 
 
 @pytest.mark.parametrize(("given", "safe"), [

@@ -7,8 +7,16 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, hashing_settings
-from documents import (
+
+from rag.assistant import Assistant
+from rag.cli import main
+from rag.config import Settings
+from rag.corpus import collapse, load_corpus
+from rag.errors import CorpusError
+from rag.index import build_index
+from rag.ingest.readers import extract, reader_for
+from tests.conftest import CORPUS, hashing_settings
+from tests.documents import (
     DOCX_TEXT,
     FRENCH,
     HTML_TEXT,
@@ -21,14 +29,6 @@ from documents import (
     write_documents,
     zip_bomb,
 )
-
-from rag.assistant import Assistant
-from rag.cli import main
-from rag.config import Settings
-from rag.corpus import collapse, load_corpus
-from rag.errors import CorpusError
-from rag.index import build_index
-from rag.ingest.readers import extract, reader_for
 
 
 @pytest.fixture

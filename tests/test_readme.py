@@ -23,6 +23,7 @@ import rag.assistant
 from rag.cli import build_parser, main
 from rag.config import PROJECT_DIR
 from tests.conftest import CORPUS, serving
+from tests.documents import write_documents
 from tests.test_security import load_app
 
 README = PROJECT_DIR / "README.md"
@@ -63,6 +64,7 @@ def readme_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(f"RAG_{key}", value)
     monkeypatch.setattr(rag.assistant, "_default", None)  # ask()'s shared assistant: made afresh from these
     monkeypatch.chdir(tmp_path)  # whatever an example writes relative to the current folder stays here
+    write_documents(tmp_path)  # the documents the examples add (notes.pdf, crew.docx), in the current folder
     return tmp_path
 
 
@@ -83,6 +85,7 @@ def test_python_examples_run(readme_env: Path, capsys: pytest.CaptureFixture[str
     assert (readme_env / "index" / "manifest.json").is_file()
     out = capsys.readouterr().out
     assert "soundtrack1_review_en.txt" in out and "soundtrack1_article_de.txt" in out, out
+    assert (readme_env / "corpus" / "notes.pdf").is_file()  # add_documents copied it into the corpus
 
 
 @pytest.mark.slow  # every README command, rag eval among them: about 4 s; CI runs it with the slow tests
