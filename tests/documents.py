@@ -75,6 +75,16 @@ def zip_bomb() -> bytes:
     return out.getvalue()
 
 
+def with_seeds(folder: Path) -> Path:
+    """folder (made if missing) holding a copy of the project's two seed documents; returns it."""
+    from rag.config import PROJECT_DIR
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for seed in (PROJECT_DIR / "corpus").iterdir():
+        (folder / seed.name).write_bytes(seed.read_bytes())
+    return folder
+
+
 def write_documents(folder: Path) -> Path:
     """Write the five good documents into folder; returns it."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,8 @@ import rag.serve.upload
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.index import build_index
-from tests.conftest import CORPUS, free_port, hashing_settings
-from tests.documents import QUESTIONS, pdf_bytes
+from tests.conftest import free_port, hashing_settings
+from tests.documents import QUESTIONS, pdf_bytes, with_seeds
 from tests.test_browser import ARGS, CHROMIUM, TIMEOUT_MS, ask
 
 pytestmark = [
@@ -30,10 +30,7 @@ pytestmark = [
 def upload_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Settings, threading.Event]]:
     from rag.serve.page import create_app
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for seed in CORPUS.iterdir():
-        (corpus / seed.name).write_bytes(seed.read_bytes())
+    corpus = with_seeds(tmp_path / "corpus")
     settings = hashing_settings(corpus, tmp_path / "index")
     build_index(settings)
     release = threading.Event()  # the update waits for it: long enough to ask from another tab meanwhile

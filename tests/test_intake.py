@@ -9,11 +9,12 @@ import pytest
 
 from rag.assistant import Assistant, add_documents
 from rag.cli import main
+from rag.corpus import content_hash
 from rag.errors import CorpusError
 from rag.index import build_index
 from rag.ingest.intake import add_files, safe_name
-from tests.conftest import CORPUS, hashing_settings
-from tests.documents import QUESTIONS, docx_bytes, pdf_bytes, zip_bomb
+from tests.conftest import hashing_settings
+from tests.documents import QUESTIONS, docx_bytes, pdf_bytes, with_seeds, zip_bomb
 
 
 @pytest.mark.parametrize(("given", "safe"), [
@@ -55,7 +56,7 @@ def test_a_name_in_use_is_never_replaced_and_the_same_file_is_not_added_twice(tm
     upload.write_bytes(pdf_bytes())
     first = add_files([upload], corpus)
     assert first.added == ("notes-2.pdf",) and (corpus / "notes.pdf").read_bytes() == b"%PDF- the user's own"
-    again = add_files([upload], corpus, known={"notes-2.pdf": __import__("hashlib").sha256(pdf_bytes()).hexdigest()})
+    again = add_files([upload], corpus, known={"notes-2.pdf": content_hash(pdf_bytes())})
     assert not again.added and "already in the corpus as notes-2.pdf" in again.refused[0].reason
 
 
@@ -74,10 +75,7 @@ def test_a_file_over_the_limit_is_refused_without_being_read(tmp_path: Path) -> 
 
 
 def test_add_documents_updates_a_running_assistants_index(tmp_path: Path, open_policy: None) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for seed in CORPUS.iterdir():
-        (corpus / seed.name).write_bytes(seed.read_bytes())
+    corpus = with_seeds(tmp_path / "corpus")
     settings = hashing_settings(corpus, tmp_path / "index")
     build_index(settings)
     assistant = Assistant.load(settings=settings)

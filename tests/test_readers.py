@@ -15,7 +15,7 @@ from rag.corpus import collapse, load_corpus
 from rag.errors import CorpusError
 from rag.index import build_index
 from rag.ingest.readers import extract, reader_for
-from tests.conftest import CORPUS, hashing_settings
+from tests.conftest import hashing_settings
 from tests.documents import (
     DOCX_TEXT,
     FRENCH,
@@ -26,6 +26,7 @@ from tests.documents import (
     docx_bytes,
     html_bytes,
     pdf_bytes,
+    with_seeds,
     write_documents,
     zip_bomb,
 )
@@ -114,9 +115,7 @@ def test_bad_files_are_each_named_in_one_line_and_the_rest_is_indexed(tmp_path: 
 @pytest.fixture
 def mixed(tmp_path: Path) -> Settings:
     """The two seeds plus a PDF, a Word file, a web page, UTF-16 text and a French review, hashing embedder."""
-    corpus = write_documents(tmp_path / "corpus")
-    for seed in CORPUS.iterdir():
-        (corpus / seed.name).write_bytes(seed.read_bytes())
+    corpus = with_seeds(write_documents(tmp_path / "corpus"))
     return hashing_settings(corpus, tmp_path / "index")
 
 
@@ -160,9 +159,7 @@ def test_a_french_question_gets_french_passages_first(mixed: Settings, open_poli
 def test_with_the_real_model_each_format_answers_its_question_in_the_top_3(tmp_path: Path,
                                                                            caplog: pytest.LogCaptureFixture
                                                                            ) -> None:
-    corpus = write_documents(tmp_path / "corpus")
-    for seed in CORPUS.iterdir():
-        (corpus / seed.name).write_bytes(seed.read_bytes())
+    corpus = with_seeds(write_documents(tmp_path / "corpus"))
     settings = Settings.from_env(corpus_dir=corpus, index_dir=tmp_path / "index", model="e5-small")
     with caplog.at_level(logging.WARNING, logger="rag"):
         build_index(settings)
