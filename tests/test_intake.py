@@ -45,6 +45,7 @@ def test_good_files_are_added_and_bad_ones_refused_before_anything_is_written(tm
     reasons = {r.source: r.reason for r in intake.refused}
     assert set(reasons) == {"bomb.docx", "empty.txt", "locked.pdf", "sheet.xlsx", "link.pdf"}
     assert "zip bomb" in reasons["bomb.docx"] and "encrypted" in reasons["locked.pdf"]
+    assert reasons["link.pdf"] == "a symbolic link: add the file itself"
     assert sorted(p.name for p in corpus.iterdir()) == ["crew.docx", "notes.pdf"]  # no temporary left behind
 
 

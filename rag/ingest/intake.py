@@ -94,7 +94,9 @@ def add_files(paths: Sequence[Path], corpus_dir: Path, known: dict[str, str] | N
             refused.append(Skipped(path.name, str(exc)))
             continue
         except OSError as exc:
-            refused.append(Skipped(path.name, f"cannot add it ({exc.strerror or exc})"))
+            why = "a symbolic link: add the file itself" if exc.errno == errno.ELOOP else (
+                f"cannot add it ({exc.strerror or exc})")
+            refused.append(Skipped(path.name, why))
             continue
         seen[sha] = final
         added.append(final)
