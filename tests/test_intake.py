@@ -105,3 +105,29 @@ def test_rag_add_copies_updates_and_names_what_it_refused(tmp_path: Path, monkey
     assert (corpus / "crew.docx").exists() and not (corpus / "bad.pdf").exists()
     assert main(["ask", "Who was the editor?", "--k", "1", *flags]) == 0
     assert "crew.docx, § Post-production" in capsys.readouterr().out
+
+
+def test_uploads_are_refused_on_a_public_address_without_a_login() -> None:
+    from rag.errors import ConfigError
+    from rag.serve.page import launch
+
+    with pytest.raises(ConfigError, match="needs a login"):
+        launch(None, host="0.0.0.0", allow_upload=True)
+
+
+def test_the_page_s_uploads_say_what_they_do_and_switch_the_assistant(tmp_path: Path, open_policy: None) -> None:
+    from rag.serve.upload import Uploads
+
+    settings = hashing_settings(with_seeds(tmp_path / "corpus"), tmp_path / "index")
+    build_index(settings)
+    assistant = Assistant.load(settings=settings)
+    uploads = Uploads(assistant)
+    assert uploads.status() == "" and uploads.add([]) == "No file was chosen."
+    (tmp_path / "crew.docx").write_bytes(docx_bytes())
+    (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.7 broken")
+    said = uploads.add([str(tmp_path / "crew.docx"), str(tmp_path / "bad.pdf")])
+    assert said.startswith("Adding crew.docx") and "Not added bad.pdf: damaged PDF" in said
+    assert uploads._thread is not None
+    uploads._thread.join(60)
+    assert uploads.status() == "Added crew.docx: ask about it now."
+    assert "crew.docx" in {c.source for c in assistant.index.chunks}  # switched without a question asked
