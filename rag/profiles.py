@@ -29,7 +29,11 @@ class LanguageProfile:
     maybe: str  # a side labelled related, quoted ({sentence}, {n})
     only_elsewhere: str  # only languages the user did not choose answer ({shown}, {hidden})
     no_passage: str  # the page's column of a language with nothing
-    phrases: dict[str, str] = field(default_factory=dict)  # room for more, keyed by name
+    # Answer-type cues (rag.search.answertype joins every profile's): what a question asking for each type
+    # says (type → regular expression), and the words a passage's answer is written with (unit, number,
+    # month, song, quote: the things counted, spelled numbers, month names, music words, verbs of saying).
+    asks: dict[str, str] = field(default_factory=dict)
+    says: dict[str, str] = field(default_factory=dict)
 
     def name_of(self, code: str) -> str:
         """How a sentence in this language names the language code."""
@@ -49,6 +53,58 @@ sehr so um über nach vor durch gibt gab man ich du wir mir mich"""
 # "Quelle"). Their passages keep BM25 with a stemmer; the model carries the rest.
 _NONE: frozenset[str] = frozenset()
 
+_EN_ASKS = {
+    "duration": r"\bhow long\b|\bruntime\b|\brun ?time\b|\blength of\b",
+    "measure": r"\bhow (?:tall|old|big|much|heavy|high)\b|\bwhat (?:does|do) .* cost\b|\bprice\b|\bbudget\b",
+    "count": r"\bhow many\b|\bnumber of\b",
+    "date": r"\bwhen\b|\bwhat year\b|\bwhich year\b|\breleased in\b|\b(?:19|20)\d\d\b.*\bor\b",
+    "platform": r"\bwhere (?:can|do|could|to)\b.*\b(?:watch|stream|see)\b|\bwhich (?:platform|service|channel)\b"
+                r"|\bstream(?:ing|ed)?\b",
+    "song": r"\bsongs?\b|\bost\b|\btracks?\b|\bsings?\b|\bsinger\b|\bballads?\b|\bmusic\b",
+    "quote": r"\bsay\b|\bsaid\b|\bsays\b|\bquotes?\b|\bline\b",
+    "title": r"\bwhat (?:other )?(?:dramas|shows|series|films|movies)\b|\bwhich (?:dramas|shows|series|films)\b"
+             r"|\bknown for\b|\bwhat else\b|\bbefore\b",
+    "person": r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich (?:actor|actress|singer|director|writer|character)\b",
+}
+_EN_SAYS = {
+    "unit": r"minutes?|mins?|hours?|hrs?|weeks?|days?|years?|months?|episodes?",
+    "number": r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|forty",
+    "few": r"a few|several",
+    "duration": r"\bruntime\b",
+    "measure": r"years old",
+    "month": r"january|february|march|april|may|june|july|august|september|october|november|december",
+    "platform": r"\bstreaming\b",
+    "song": r"songs?|ost|tracks?|sings?|sang|sung|singer|ballads?|soundtrack album|melody|lyric(?:s|ist)?",
+    "quote": r"said|says|stated",
+}
+_DE_ASKS = {
+    "duration": r"\bwie lange?\b|\blaufzeit\b|\bdauer",
+    "measure": r"\bwie (?:groß|alt|schwer|hoch|teuer)\b|\bwas kostet\b|\bbudget\b",
+    "count": r"\bwie viele?\b|\banzahl\b",
+    "date": r"\bwann\b|\bwelche[ms]? jahr|\bin welchem jahr\b|\berscheinungsjahr\b|\b(?:19|20)\d\d\b.*\boder\b",
+    "platform": r"\bwo (?:kann|läuft|gibt|sieht|schaut)\b|\bplattform\b|\banbieter\b|\bstreamen\b|\bsender\b",
+    "song": r"\blieder?\b|\bsingt\b|\bsänger(?:in)?\b|\btitelsong\b|\bmusik\b",
+    "quote": r"\bzitat|\bsagt\b|\bsagte\b",
+    "title": r"\bwelche[n]? (?:anderen )?(?:serien|dramen|filme)\b|\bin welchen\b|\bwas .* sonst\b|\bvorher\b",
+    "person": r"(?<!mir )\bwer\b|\bwem\b|\bwen\b|\bwessen\b|\bvon wem\b"
+              r"|\bwelche[rs]? (?:schauspieler|darsteller|figur|regisseur|autor)",
+}
+_DE_SAYS = {
+    "unit": r"minuten|stunden|wochen|tage[n]?|jahre[n]?|monate[n]?|folgen|episoden",
+    "number": r"ein|eine[nm]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf|zwanzig|vierzig",
+    "few": r"einige",
+    "duration": r"\bdauer|\blaufzeit\b",
+    "measure": r"jahre alt",
+    "month": r"januar|februar|märz|mai|juni|juli|oktober|dezember",
+    "platform": r"\bverfügbar\b",
+    "song": r"lieder?|singt|sang|sänger(?:in)?|melodie|melodien|texte?rin",
+    "quote": r"sagte|sagt|erklärte|meinte",
+}
+_FR_ASKS = {"duration": r"\bcombien de temps\b|\bdurée\b", "count": r"\bcombien\b", "date": r"\bquand\b",
+            "person": r"\bqui\b"}
+_ES_ASKS = {"duration": r"\bcuánto dura\b|\bduración\b", "count": r"\bcuántos\b|\bcuántas\b",
+            "date": r"\bcuándo\b", "person": r"\bquién(?:es)?\b"}
+
 PROFILES: dict[str, LanguageProfile] = {p.code: p for p in (
     LanguageProfile(
         "en", "English", {"en": "English", "de": "German", "fr": "French", "es": "Spanish"},
@@ -59,7 +115,7 @@ PROFILES: dict[str, LanguageProfile] = {p.code: p for p in (
         "The {source} source has related passages {refs}, but no sentence that answers it directly.",
         "Possibly: {sentence} [{n}]",
         "No {shown} passage answers this, but the {hidden} sources do: add {hidden} to the languages shown.",
-        "No relevant English passage."),
+        "No relevant English passage.", asks=_EN_ASKS, says=_EN_SAYS),
     LanguageProfile(
         "de", "Deutsch", {"en": "Englisch", "de": "Deutsch", "fr": "Französisch", "es": "Spanisch"},
         {"en": "englische", "de": "deutsche", "fr": "französische", "es": "spanische"}, "andere", "german",
@@ -69,7 +125,7 @@ PROFILES: dict[str, LanguageProfile] = {p.code: p for p in (
         "Die {source} Quelle hat verwandte Passagen {refs}, aber keinen Satz, der direkt antwortet.",
         "Möglicherweise: {sentence} [{n}]",
         "Keine Textstelle auf {shown} beantwortet das, aber die Quellen auf {hidden}: wählen Sie auch {hidden} aus.",
-        "Keine passende deutsche Textstelle."),
+        "Keine passende deutsche Textstelle.", asks=_DE_ASKS, says=_DE_SAYS),
     LanguageProfile(
         "fr", "Français", {"en": "anglais", "de": "allemand", "fr": "français", "es": "espagnol"},
         {"en": "anglaise", "de": "allemande", "fr": "française", "es": "espagnole"}, "autre", "french",
@@ -79,7 +135,7 @@ PROFILES: dict[str, LanguageProfile] = {p.code: p for p in (
         "La source {source} a des passages liés {refs}, mais aucune phrase qui y réponde directement.",
         "Peut-être : {sentence} [{n}]",
         "Aucun passage en {shown} n'y répond, mais les sources en {hidden} oui : ajoutez {hidden} aux langues.",
-        "Aucun passage français pertinent."),
+        "Aucun passage français pertinent.", asks=_FR_ASKS),
     LanguageProfile(
         "es", "Español", {"en": "inglés", "de": "alemán", "fr": "francés", "es": "español"},
         {"en": "inglesa", "de": "alemana", "fr": "francesa", "es": "española"}, "otra", "spanish",
@@ -89,7 +145,7 @@ PROFILES: dict[str, LanguageProfile] = {p.code: p for p in (
         "La fuente {source} tiene pasajes relacionados {refs}, pero ninguna frase que responda directamente.",
         "Quizás: {sentence} [{n}]",
         "Ningún pasaje en {shown} responde, pero las fuentes en {hidden} sí: añada {hidden} a los idiomas.",
-        "Ningún pasaje relevante en español."),
+        "Ningún pasaje relevante en español.", asks=_ES_ASKS),
 )}
 
 

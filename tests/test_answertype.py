@@ -23,6 +23,10 @@ from rag.search.answertype import TYPES, asked_type, contained_types
     ("Welcher Schauspieler spielt den Komponisten?", "person"),
     ("What is the show about?", ""), ("Worum geht es?", ""), ("kann mir wer kurz die handlung erklären", ""),
     ("Kurz gesagt: was für eine Serie ist das?", ""),
+    # French and Spanish questions: their profiles' cues (rag.profiles), joined with the others
+    ("Combien d'épisodes compte la série ?", "count"), ("Combien de temps dure un épisode ?", "duration"),
+    ("Qui a réalisé la série ?", "person"), ("¿Cuánto dura un episodio?", "duration"),
+    ("¿Quién dirigió la serie?", "person"), ("¿Cuándo se estrenó?", "date"),
 ])
 def test_a_question_asks_for_one_type(question: str, expected: str) -> None:
     assert asked_type(question) == expected
