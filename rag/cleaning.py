@@ -8,23 +8,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag.language import detect_language
+from rag.profiles import joined
 from rag.text import sentence_spans
 
 log = logging.getLogger("rag")
 
-# Site chrome and advertising, matched on whole short lines or on single sentences.
-# Heuristic by design: the sources are scraped web pages, and these are the shapes their noise takes.
-_CHROME_LINE = re.compile(
-    r"^(kommentare?|kommentar veröffentlichen|comments?|post a comment|leave a (comment|reply)|"
-    r"reply|antworten|share|teilen|like|gefällt mir|was this review helpful\??|read more|"
-    r"weiterlesen|advertisement|anzeige|werbung|cookie.*|subscribe|newsletter)$",
-    re.IGNORECASE,
-)
-_AD_SENTENCE = re.compile(
-    r"versicherung|insurance|\bkredite?\b|\bloans?\b|casino|\bcoupons?\b|promo ?code|gutschein|"
-    r"online vergleichen|compare .{0,40} online|sponsored|gesponsert|affiliate",
-    re.IGNORECASE,
-)
+# Site chrome and advertising, matched on whole short lines or on single sentences (rag.profiles: each
+# language's "chrome" and "ad" cues). Heuristic by design: the sources are scraped web pages, and these are
+# the shapes their noise takes.
+_CHROME_LINE = re.compile(rf"^({joined('cues', 'chrome')})$", re.IGNORECASE)
+_AD_SENTENCE = re.compile(joined("cues", "ad"), re.IGNORECASE)
 _TERMINAL = tuple(".!?\"'”“»")
 _BULLETS = {"-", "–", "—", "*", "•"}
 

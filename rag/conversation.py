@@ -13,17 +13,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-# Openers that continue the previous turn.
-_CONTINUES = re.compile(
-    r"^\s*(?:and|also|but|so|what about|how about|und|auch|aber|also|was ist mit|wie ist es mit|wie steht es mit)\b",
-    re.IGNORECASE)
-# Words that point back to something named earlier. German "es", "das" and "die" are left out: they
-# open many self-contained questions ("Gibt es …", "Wer spielt die …").
-_POINTS_BACK = re.compile(
-    r"\b(?:he|she|him|his|her|hers|it|its|they|them|their|this|that|these|those|there|each one|each|either|"
-    r"er|ihn|ihm|sein|seine|seinen|seinem|seiner|ihr|ihre|ihren|ihrem|ihrer|sie|dessen|deren|dort|"
-    r"jede|jeder|jedes|jeweils|davon|dabei|dazu|darin|damit|dafür|darüber|diese|dieser|dieses)\b",
-    re.IGNORECASE)
+from rag.profiles import joined
+
+# Openers that continue the previous turn, and words that point back to something named earlier
+# (rag.profiles: each language's "opener" and "points_back" cues).
+_CONTINUES = re.compile(rf"^\s*(?:{joined('cues', 'opener')})\b", re.IGNORECASE)
+_POINTS_BACK = re.compile(rf"\b(?:{joined('cues', 'points_back')})\b", re.IGNORECASE)
 SHORT = 2  # content words: a question with fewer that names nothing cannot stand alone ("Wie lange?")
 
 

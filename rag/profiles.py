@@ -34,6 +34,9 @@ class LanguageProfile:
     # month, song, quote: the things counted, spelled numbers, month names, music words, verbs of saying).
     asks: dict[str, str] = field(default_factory=dict)
     says: dict[str, str] = field(default_factory=dict)
+    # Other cues, joined over every profile where they are used: "opener" and "points_back" (a follow-up that
+    # leans on the previous turn, rag.conversation), "chrome" and "ad" (site chrome and advertising, rag.cleaning).
+    cues: dict[str, str] = field(default_factory=dict)
 
     def name_of(self, code: str) -> str:
         """How a sentence in this language names the language code."""
@@ -100,6 +103,21 @@ _DE_SAYS = {
     "song": r"lieder?|singt|sang|sänger(?:in)?|melodie|melodien|texte?rin",
     "quote": r"sagte|sagt|erklärte|meinte",
 }
+_EN_CUES = {
+    "opener": r"and|also|but|so|what about|how about",
+    "points_back": r"he|she|him|his|her|hers|it|its|they|them|their|this|that|these|those|there|each one|each|either",
+    "chrome": r"comments?|post a comment|leave a (comment|reply)|reply|share|like|was this review helpful\??|read more"
+              r"|advertisement|cookie.*|subscribe|newsletter",
+    "ad": r"insurance|\bloans?\b|casino|\bcoupons?\b|promo ?code|compare .{0,40} online|sponsored|affiliate",
+}
+# German "es", "das" and "die" do not point back: they open many self-contained questions ("Gibt es …").
+_DE_CUES = {
+    "opener": r"und|auch|aber|also|was ist mit|wie ist es mit|wie steht es mit",
+    "points_back": r"er|ihn|ihm|sein|seine|seinen|seinem|seiner|ihr|ihre|ihren|ihrem|ihrer|sie|dessen|deren|dort|"
+                   r"jede|jeder|jedes|jeweils|davon|dabei|dazu|darin|damit|dafür|darüber|diese|dieser|dieses",
+    "chrome": r"kommentare?|kommentar veröffentlichen|antworten|teilen|gefällt mir|weiterlesen|anzeige|werbung",
+    "ad": r"versicherung|\bkredite?\b|gutschein|online vergleichen|gesponsert",
+}
 _FR_ASKS = {"duration": r"\bcombien de temps\b|\bdurée\b", "count": r"\bcombien\b", "date": r"\bquand\b",
             "person": r"\bqui\b"}
 _ES_ASKS = {"duration": r"\bcuánto dura\b|\bduración\b", "count": r"\bcuántos\b|\bcuántas\b",
@@ -115,7 +133,8 @@ PROFILES: dict[str, LanguageProfile] = {p.code: p for p in (
         "The {source} source has related passages {refs}, but no sentence that answers it directly.",
         "Possibly: {sentence} [{n}]",
         "No {shown} passage answers this, but the {hidden} sources do: add {hidden} to the languages shown.",
-        "No relevant English passage.", asks=_EN_ASKS, says=_EN_SAYS),
+        "No relevant English passage.", asks=_EN_ASKS, says=_EN_SAYS,
+        cues=_EN_CUES),
     LanguageProfile(
         "de", "Deutsch", {"en": "Englisch", "de": "Deutsch", "fr": "Französisch", "es": "Spanisch"},
         {"en": "englische", "de": "deutsche", "fr": "französische", "es": "spanische"}, "andere", "german",
@@ -125,7 +144,8 @@ PROFILES: dict[str, LanguageProfile] = {p.code: p for p in (
         "Die {source} Quelle hat verwandte Passagen {refs}, aber keinen Satz, der direkt antwortet.",
         "Möglicherweise: {sentence} [{n}]",
         "Keine Textstelle auf {shown} beantwortet das, aber die Quellen auf {hidden}: wählen Sie auch {hidden} aus.",
-        "Keine passende deutsche Textstelle.", asks=_DE_ASKS, says=_DE_SAYS),
+        "Keine passende deutsche Textstelle.", asks=_DE_ASKS, says=_DE_SAYS,
+        cues=_DE_CUES),
     LanguageProfile(
         "fr", "Français", {"en": "anglais", "de": "allemand", "fr": "français", "es": "espagnol"},
         {"en": "anglaise", "de": "allemande", "fr": "française", "es": "espagnole"}, "autre", "french",
@@ -147,6 +167,11 @@ PROFILES: dict[str, LanguageProfile] = {p.code: p for p in (
         "Ningún pasaje en {shown} responde, pero las fuentes en {hidden} sí: añada {hidden} a los idiomas.",
         "Ningún pasaje relevante en español.", asks=_ES_ASKS),
 )}
+
+
+def joined(table: str, key: str) -> str:
+    """Every profile's regular expression for key in table ("asks", "says" or "cues"), as one alternation."""
+    return "|".join(part for p in PROFILES.values() if (part := getattr(p, table).get(key)))
 
 
 def profile(code: str) -> LanguageProfile:

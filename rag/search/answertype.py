@@ -14,32 +14,27 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from rag.profiles import PROFILES
+from rag.profiles import joined
 
 # The types a question may ask for, most specific first: "how long" is a duration before "how" is anything else.
 TYPES = ("duration", "measure", "count", "date", "platform", "song", "quote", "title", "person")
 
 
-def _cues(table: str, key: str) -> str:
-    """Every language profile's regular expression for key (asks: a type; says: a word class), joined."""
-    return "|".join(part for p in PROFILES.values() if (part := getattr(p, table).get(key)))
-
-
-ASKS = {name: re.compile(_cues("asks", name), re.IGNORECASE) for name in TYPES if _cues("asks", name)}
-_UNIT = f"(?:{_cues('says', 'unit')})"
-_NUMBER_WORD = f"(?:{_cues('says', 'number')})"
-_FEW = f"(?:{_cues('says', 'few')})"
+ASKS = {name: re.compile(joined("asks", name), re.IGNORECASE) for name in TYPES if joined("asks", name)}
+_UNIT = f"(?:{joined('says', 'unit')})"
+_NUMBER_WORD = f"(?:{joined('says', 'number')})"
+_FEW = f"(?:{joined('says', 'few')})"
 _CONTAINS: dict[str, re.Pattern[str]] = {
-    "duration": re.compile(rf"\b(?:\d+|{_NUMBER_WORD}|{_FEW})[ -]?{_UNIT}\b|{_cues('says', 'duration')}",
+    "duration": re.compile(rf"\b(?:\d+|{_NUMBER_WORD}|{_FEW})[ -]?{_UNIT}\b|{joined('says', 'duration')}",
                            re.IGNORECASE),
-    "measure": re.compile(rf"\b\d+(?:[.,]\d+)?\s?(?:cm|m|kg|€|\$|euro|dollar|usd|won|{_cues('says', 'measure')})\b"
+    "measure": re.compile(rf"\b\d+(?:[.,]\d+)?\s?(?:cm|m|kg|€|\$|euro|dollar|usd|won|{joined('says', 'measure')})\b"
                           r"|[€$]\s?\d", re.IGNORECASE),
     "count": re.compile(rf"\b(?:\d+|{_NUMBER_WORD})\b", re.IGNORECASE),
-    "date": re.compile(rf"\b(?:19|20)\d\d\b|\b(?:{_cues('says', 'month')})\b", re.IGNORECASE),
+    "date": re.compile(rf"\b(?:19|20)\d\d\b|\b(?:{joined('says', 'month')})\b", re.IGNORECASE),
     "platform": re.compile(r"\b(?:disney\+|disney|netflix|viki|hulu|prime video|amazon|tving|wavve|youtube)"
-                           rf"|{_cues('says', 'platform')}", re.IGNORECASE),
-    "song": re.compile(rf"\b(?:{_cues('says', 'song')})\b", re.IGNORECASE),
-    "quote": re.compile(rf"[\"“„»«][^\"”“»«]{{8,}}[\"”“»«]|\b(?:{_cues('says', 'quote')})\b", re.IGNORECASE),
+                           rf"|{joined('says', 'platform')}", re.IGNORECASE),
+    "song": re.compile(rf"\b(?:{joined('says', 'song')})\b", re.IGNORECASE),
+    "quote": re.compile(rf"[\"“„»«][^\"”“»«]{{8,}}[\"”“»«]|\b(?:{joined('says', 'quote')})\b", re.IGNORECASE),
     "title": re.compile(r"[‘'\"“„][ ]?[A-Z][^‘’'\"”“]{2,40}[’'\"”“]"),
 }
 
