@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from rag.text import word_key
 
 log = logging.getLogger("rag")
 
-__all__ = ["Block", "Corpus", "Document", "Skipped", "collapse", "detect_language", "discover",
-           "load_corpus", "read_corpus", "read_document"]
+__all__ = ["Block", "Corpus", "CorpusState", "Document", "Skipped", "collapse", "corpus_state", "detect_language",
+           "discover", "load_corpus", "read_corpus", "read_document"]
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,20 @@ def report_skipped(corpus_dir: Path, skipped: tuple[Skipped, ...], others: tuple
         log.warning("%s", _others_message(corpus_dir, list(others)))
 
 
-def read_checked(corpus_dir: Path, source: str) -> tuple[bytes | None, Extracted | None, str]:
-    """(bytes, extracted text, "") of a usable file; (bytes or None, None, reason) of one that is not."""
-    try:
-        data = read_source(corpus_dir, source)
-    except OSError as exc:
-        return None, None, f"cannot read it ({exc.strerror or exc})"
+def read_checked(corpus_dir: Path, source: str, data: bytes | None = None
+                 ) -> tuple[bytes | None, Extracted | None, str]:
+    """(bytes, extracted text, "") of a usable file; (bytes or None, None, reason) of one that is not.
+
+    Args:
+        corpus_dir: the corpus folder.
+        source: the file, relative to it.
+        data: its bytes when already read (else read here, inside the tree).
+    """
+    if data is None:
+        try:
+            data = read_source(corpus_dir, source)
+        except OSError as exc:
+            return None, None, f"cannot read it ({exc.strerror or exc})"
     try:
         return data, _extracted(source.rsplit("/", 1)[-1], data), ""
     except CorpusError as exc:
@@ -174,3 +183,39 @@ def dedupe(docs: list[Document]) -> list[Document]:
     return out
 
 
+@dataclass(frozen=True)
+class CorpusState:
+    """The corpus as a build would see it: each usable file's content hash, and what is left out."""
+
+    files: dict[str, str] | None  # source → sha256; None when there is no corpus folder
+    skipped: tuple[Skipped, ...] = ()
+    others: tuple[str, ...] = ()
+
+
+def corpus_state(corpus_dir: Path, usable: Collection[str] = ()) -> CorpusState:
+    """Hash every usable corpus file (read inside the tree, never through a link), naming the rest.
+
+    Args:
+        corpus_dir: the corpus folder.
+        usable: SHA-256s of files known to be readable (an index's manifest): those are hashed, not parsed
+            again, so checking freshness costs a read per file, not a PDF parse per file.
+    """
+    try:
+        found = discover(corpus_dir)
+    except CorpusError:
+        return CorpusState(None)  # no corpus to compare with: the index is all there is
+    files, skipped = {}, list(found.skipped)
+    for source in found.sources:
+        try:
+            data = read_source(corpus_dir, source)
+        except OSError as exc:
+            skipped.append(Skipped(source, f"cannot read it ({exc.strerror or exc})"))
+            continue
+        sha = content_hash(data)
+        if sha not in usable:
+            _, extracted, reason = read_checked(corpus_dir, source, data)
+            if extracted is None:
+                skipped.append(Skipped(source, reason))
+                continue
+        files[source] = sha
+    return CorpusState(files, tuple(sorted(skipped, key=lambda s: s.source)), found.others)

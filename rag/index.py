@@ -7,7 +7,6 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ from rag import vectorcache as cache
 from rag.ann import search_plan
 from rag.chunking import chunk_documents
 from rag.config import Settings
-from rag.corpus import Skipped, content_hash, discover, read_checked, read_corpus, report_skipped
+from rag.corpus import CorpusState, Skipped, corpus_state, read_corpus, report_skipped
 from rag.embedding import Embedder, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError, RagError
 from rag.fingerprint import pipeline_fingerprint
@@ -50,7 +49,7 @@ class BuildReport:
     seconds: float
     unchanged: bool
     skipped: tuple[Skipped, ...] = ()  # files left out, each with its reason (also logged as warnings)
-    others: tuple[str, ...] = ()  # files of kinds that are not read (.pdf, .docx)
+    others: tuple[str, ...] = ()  # files of kinds no reader takes (.xlsx, .png)
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None, force: bool = False,
@@ -77,7 +76,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         # parsing the corpus or loading the index.
         with suppress(IndexNotFoundError, IndexCorruptError, IndexStaleError):
             manifest = read_manifest(settings.index_dir)
-            state = corpus_state(settings.corpus_dir)
+            state = corpus_state(settings.corpus_dir, set(manifest["files"].values()))
             # Everyday words change no answer, only speed: a build brings them in line; queries do not care.
             if (stale_reason(manifest, settings, state) is None
                     and manifest.get("everyday_words") == settings.everyday_words):
@@ -190,31 +189,6 @@ def _same_chunking(recorded: dict[str, Any], settings: Settings) -> bool:
                                                                            settings.chunk_overlap)
 
 
-@dataclass(frozen=True)
-class CorpusState:
-    """The corpus as a build would see it: each usable file's content hash, and what is left out."""
-
-    files: dict[str, str] | None  # source → sha256; None when there is no corpus folder
-    skipped: tuple[Skipped, ...] = ()
-    others: tuple[str, ...] = ()
-
-
-def corpus_state(corpus_dir: Path) -> CorpusState:
-    """Hash every usable corpus file (read inside the tree, never through a link), naming the rest."""
-    try:
-        found = discover(corpus_dir)
-    except CorpusError:
-        return CorpusState(None)  # no corpus to compare with: the index is all there is
-    files, skipped = {}, list(found.skipped)
-    for source in found.sources:
-        data, extracted, reason = read_checked(corpus_dir, source)
-        if data is None or extracted is None:
-            skipped.append(Skipped(source, reason))
-        else:
-            files[source] = content_hash(data)
-    return CorpusState(files, tuple(sorted(skipped, key=lambda s: s.source)), found.others)
-
-
 def stale_reason(manifest: dict[str, Any], settings: Settings, state: CorpusState | None = None) -> str | None:
     """Why an index does not match the corpus and settings, or None when it does.
 
@@ -229,7 +203,7 @@ def stale_reason(manifest: dict[str, Any], settings: Settings, state: CorpusStat
         return f"it was built with model {manifest['model']!r}, the setting is {settings.model!r}"
     if not _same_chunking(manifest["chunking"], settings):
         return "it was built with other chunking settings"
-    current = (state or corpus_state(settings.corpus_dir)).files
+    current = (state or corpus_state(settings.corpus_dir, set(manifest["files"].values()))).files
     if current is None:
         return None
     stored = manifest["files"]

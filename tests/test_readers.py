@@ -12,7 +12,7 @@ from rag.assistant import Assistant
 from rag.cli import main
 from rag.config import Settings
 from rag.corpus import collapse, load_corpus
-from rag.errors import CorpusError
+from rag.errors import CorpusError, IndexStaleError
 from rag.index import build_index
 from rag.ingest.readers import extract, reader_for
 from tests.conftest import hashing_settings
@@ -174,3 +174,22 @@ def test_with_the_real_model_each_format_answers_its_question_in_the_top_3(tmp_p
         assert collapse(text[hit.start:hit.end]) == hit.text
         assert hit.place == {"notes.pdf": "p. 2", "crew.docx": "§ Post-production",
                              "page.html": "§ Costumes of Soundtrack #1"}.get(name, "")
+
+
+def test_a_freshness_check_parses_no_document_the_index_already_holds(mixed: Settings, open_policy: None,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.corpus
+    from rag.index import check_fresh
+    from rag.lru import LRU
+
+    build_index(mixed)
+    index = Assistant.load(settings=mixed).index
+    parsed: list[str] = []
+    monkeypatch.setattr(rag.corpus, "extract", lambda name, data: parsed.append(name) or extract(name, data))
+    monkeypatch.setattr(rag.corpus, "_SEEN", LRU(64))  # nothing remembered from the build
+    check_fresh(index, mixed)
+    assert parsed == []  # every file's hash is in the manifest: read and hashed, never parsed
+    (mixed.corpus_dir / "new.html").write_bytes(html_bytes().replace(b"Costumes", b"Wardrobe"))
+    with pytest.raises(IndexStaleError, match="new.html"):
+        check_fresh(index, mixed)
+    assert parsed == ["new.html"]  # only the file the index does not know is parsed, to see if it is usable
