@@ -193,3 +193,24 @@ def test_a_freshness_check_parses_no_document_the_index_already_holds(mixed: Set
     with pytest.raises(IndexStaleError, match="new.html"):
         check_fresh(index, mixed)
     assert parsed == ["new.html"]  # only the file the index does not know is parsed, to see if it is usable
+
+
+def test_a_language_without_a_profile_is_kept_with_defaults(tmp_path: Path, open_policy: None,
+                                                            hashing_env: None,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.profiles import PROFILES, profile
+
+    corpus = with_seeds(tmp_path / "corpus")
+    (corpus / "recensione.txt").write_text(
+        "Recensione: Soundtrack #1\n\nLa serie coreana racconta due amici che vivono insieme per due settimane. "
+        "La colonna sonora è delicata e la regia è calma.\n\nGli episodi sono quattro e durano circa quaranta "
+        "minuti ciascuno, perfetti per una sola serata.\n", encoding="utf-8")
+    settings = hashing_settings(corpus, tmp_path / "index")
+    build_index(settings)
+    assert "it" not in PROFILES and profile("it").stemmer is None and profile("it").name == "it"
+    answer = Assistant.load(settings=settings).ask("Quanti episodi ci sono e quanto durano?", k=2)
+    assert answer.lang == "it" and answer.passages[0].source == "recensione.txt"
+    assert answer.text and "[1]" in answer.text  # English sentences around an Italian quote, never an error
+    flags = ["--index", str(settings.index_dir), "--corpus", str(corpus), "--k", "1"]
+    assert main(["ask", "Quanti episodi ci sono e quanto durano?", *flags]) == 0
+    assert "\nit — " in capsys.readouterr().out  # its own column, named by its code
