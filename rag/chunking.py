@@ -74,7 +74,8 @@ class LineTable:
     """Where each line of a text starts, so the line of any offset is one binary search away."""
 
     def __init__(self, text: str) -> None:
-        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        # A line ends at \n, \r\n or a lone \r (old Mac files): each break is one position.
+        self.newlines = [m.start() for m in re.finditer("\r\n|\r|\n", text)]
 
     def line(self, offset: int) -> int:
         """1 + the newlines before offset: the 1-based line of text[offset] (of a newline, the line it ends)."""

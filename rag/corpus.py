@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.cleaning import Block, blocks, collapse
@@ -42,6 +42,7 @@ class Corpus:
     documents: list[Document]
     skipped: tuple[Skipped, ...]
     others: tuple[str, ...]  # files of kinds no reader takes (.xlsx, .png)
+    refused: dict[str, str] = field(default_factory=dict)  # SHA-256 → why, of files read and refused by a reader
 
 
 def content_hash(data: bytes) -> str:
@@ -100,17 +101,25 @@ def read_checked(corpus_dir: Path, source: str, data: bytes | None = None
         except OSError as exc:
             return None, None, f"cannot read it ({exc.strerror or exc})"
     try:
-        return data, _extracted(source.rsplit("/", 1)[-1], data), ""
+        return data, extracted(source.rsplit("/", 1)[-1], data), ""
     except CorpusError as exc:
         return data, None, str(exc)
 
 
-_SEEN: LRU[tuple[str, str], Extracted] = LRU(64)  # (name, content hash) → text: a PDF is parsed once
+_SEEN: LRU[tuple[str, str], Extracted] = LRU(64)  # (suffix, content hash) → text: a PDF is parsed once
 
 
-def _extracted(name: str, data: bytes) -> Extracted:
-    """extract(), remembered for the last few files (freshness checks read every file again)."""
-    key = (name, content_hash(data))
+def extracted(name: str, data: bytes) -> Extracted:
+    """extract(), remembered for the last few files: a document added and then built is parsed once.
+
+    Args:
+        name: the file's name (its suffix chooses the reader).
+        data: its bytes.
+
+    Returns:
+        The Extracted text. Raises CorpusError for a file that cannot be used.
+    """
+    key = (name.rsplit(".", 1)[-1].lower() if "." in name else "", content_hash(data))
     found = _SEEN.get(key)
     if found is None:
         found = extract(name, data)
@@ -130,7 +139,7 @@ def read_document(corpus_dir: Path, source: str) -> Document | Skipped:
     """
     data, extracted, reason = read_checked(corpus_dir, source)
     if data is None or extracted is None:
-        return Skipped(source, reason)
+        return Skipped(source, reason, content_hash(data) if data is not None else "")
     for warning in extracted.warnings:
         log.warning("%s: %s", printable(source), warning)
     raw = extracted.text
@@ -158,7 +167,8 @@ def read_corpus(corpus_dir: Path, strict: bool = False) -> Corpus:
             skipped.append(doc)
         else:
             docs.append(doc)
-    return Corpus(dedupe(docs), tuple(sorted(skipped, key=lambda s: s.source)), found.others)
+    refused = {s.sha256: s.reason for s in skipped if s.sha256}
+    return Corpus(dedupe(docs), tuple(sorted(skipped, key=lambda s: s.source)), found.others, refused)
 
 
 def load_corpus(corpus_dir: Path, strict: bool = False) -> list[Document]:
@@ -192,14 +202,17 @@ class CorpusState:
     others: tuple[str, ...] = ()
 
 
-def corpus_state(corpus_dir: Path, usable: Collection[str] = ()) -> CorpusState:
+def corpus_state(corpus_dir: Path, usable: Collection[str] = (), refused: Mapping[str, str] | None = None
+                 ) -> CorpusState:
     """Hash every usable corpus file (read inside the tree, never through a link), naming the rest.
 
     Args:
         corpus_dir: the corpus folder.
         usable: SHA-256s of files known to be readable (an index's manifest): those are hashed, not parsed
             again, so checking freshness costs a read per file, not a PDF parse per file.
+        refused: SHA-256 → reason of files a build found unusable (the manifest's "refused"): not parsed again.
     """
+    refused = refused or {}
     try:
         found = discover(corpus_dir)
     except CorpusError:
@@ -212,6 +225,9 @@ def corpus_state(corpus_dir: Path, usable: Collection[str] = ()) -> CorpusState:
             skipped.append(Skipped(source, f"cannot read it ({exc.strerror or exc})"))
             continue
         sha = content_hash(data)
+        if sha in refused:
+            skipped.append(Skipped(source, refused[sha], sha))
+            continue
         if sha not in usable:
             _, extracted, reason = read_checked(corpus_dir, source, data)
             if extracted is None:

@@ -76,7 +76,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         # parsing the corpus or loading the index.
         with suppress(IndexNotFoundError, IndexCorruptError, IndexStaleError):
             manifest = read_manifest(settings.index_dir)
-            state = corpus_state(settings.corpus_dir, set(manifest["files"].values()))
+            state = corpus_state(settings.corpus_dir, set(manifest["files"].values()), manifest.get("refused"))
             # Everyday words change no answer, only speed: a build brings them in line; queries do not care.
             if (stale_reason(manifest, settings, state) is None
                     and manifest.get("everyday_words") == settings.everyday_words):
@@ -146,6 +146,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         "sentences": len(sentence_texts),
         "chunking": _chunking(settings),
         "files": files,
+        "refused": corpus.refused,  # files a reader refused, by content: a freshness check does not parse them again
         "passages": len(chunks),
         "languages": languages,
         "everyday_words": settings.everyday_words,
@@ -203,7 +204,8 @@ def stale_reason(manifest: dict[str, Any], settings: Settings, state: CorpusStat
         return f"it was built with model {manifest['model']!r}, the setting is {settings.model!r}"
     if not _same_chunking(manifest["chunking"], settings):
         return "it was built with other chunking settings"
-    current = (state or corpus_state(settings.corpus_dir, set(manifest["files"].values()))).files
+    current = (state or corpus_state(settings.corpus_dir, set(manifest["files"].values()),
+                                     manifest.get("refused"))).files
     if current is None:
         return None
     stored = manifest["files"]

@@ -87,6 +87,9 @@ def _check_fields(manifest: dict[str, Any], path: Path) -> None:
         if not isinstance(manifest[key], kind):
             raise IndexCorruptError(f"{path} has a {type(manifest[key]).__name__} for {key!r}, not a "
                                     f"{kind.__name__}: {FORCE}")
+    refused = manifest.get("refused", {})  # optional: older indexes have none
+    if not (isinstance(refused, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in refused.items())):
+        raise IndexCorruptError(f"{path} has no valid 'refused' map: {FORCE}")
     for name in DATA_FILES + ((ANN,) if manifest.get("nprobe") else ()):
         entry = manifest["checksums"].get(name)
         if not (isinstance(entry, dict) and type(entry.get("size")) is int and entry["size"] >= 0

@@ -131,3 +131,16 @@ def test_the_page_s_uploads_say_what_they_do_and_switch_the_assistant(tmp_path: 
     uploads._thread.join(60)
     assert uploads.status() == "Added crew.docx: ask about it now."
     assert "crew.docx" in {c.source for c in assistant.index.chunks}  # switched without a question asked
+
+
+def test_a_long_name_in_any_script_fits_the_file_system_and_hidden_files_are_left_alone(tmp_path: Path) -> None:
+    corpus, incoming = tmp_path / "corpus", tmp_path / "in"
+    corpus.mkdir()
+    incoming.mkdir()
+    hidden = corpus / ".notes.txt.part"
+    hidden.write_text("someone else's", encoding="utf-8")
+    long = incoming / ("가" * 80 + ".txt")  # 240 bytes of name: over most file systems' 255 with a suffix added
+    long.write_text("Soundtrack #1 has four episodes.", encoding="utf-8")
+    intake = add_files([long], corpus)
+    assert len(intake.added) == 1 and len(intake.added[0].encode()) <= 200 and not intake.refused
+    assert hidden.read_text(encoding="utf-8") == "someone else's"

@@ -214,3 +214,67 @@ def test_a_language_without_a_profile_is_kept_with_defaults(tmp_path: Path, open
     flags = ["--index", str(settings.index_dir), "--corpus", str(corpus), "--k", "1"]
     assert main(["ask", "Quanti episodi ci sono e quanto durano?", *flags]) == 0
     assert "\nit — " in capsys.readouterr().out  # its own column, named by its code
+
+
+def test_whatever_the_pdf_parser_raises_is_a_refusal() -> None:
+    # pypdf 7 raises DeprecationError for the retired /Fl filter name, outside its own error classes
+    data = pdf_bytes().replace(b"/FlateDecode", b"/Fl         ")  # same length: offsets stay valid
+    with pytest.raises(CorpusError, match="damaged PDF"):
+        extract("old.pdf", data)
+
+
+def test_a_pdf_with_more_text_or_pages_than_its_size_allows_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.ingest.readers.pdf as pdf
+
+    data = pdf_bytes([HTML_TEXT * 20] * 3)
+    monkeypatch.setattr(pdf, "MAX_CHARACTERS", 1000)
+    with pytest.raises(CorpusError, match="more than 1,000 characters"):
+        extract("runaway.pdf", data)
+    monkeypatch.setattr(pdf, "MAX_PAGES", 2)
+    with pytest.raises(CorpusError, match="more than 2 pages"):
+        extract("long.pdf", data)
+
+
+def test_a_page_nested_beyond_reason_is_refused_before_it_is_parsed() -> None:
+    deep = b"<html><body>" + b"<div><span>" * 6000 + b"deep" + b"</body></html>"
+    with pytest.raises(CorpusError, match="nested more than 5000 deep"):
+        extract("deep.html", deep)
+    lists = b"<html><body><ul>" + b"<li>an item" * 20000 + b"</ul></body></html>"  # end tags left out: fine
+    assert extract("list.html", lists).text.count("an item") == 20000
+
+
+def test_an_empty_main_falls_back_to_the_body_and_utf16_pages_are_read() -> None:
+    page = f"<html><body><main></main><p>{HTML_TEXT}</p></body></html>"
+    assert extract("empty-main.html", page.encode()).text == HTML_TEXT
+    assert HTML_TEXT in extract("utf16.html", html_bytes().decode().encode("utf-16")).text
+    comment = b"<!-- " + b"x" * 10_000 + b" -->" + html_bytes()  # a long comment before the markup
+    assert HTML_TEXT in extract("commented.html", comment).text
+
+
+def test_utf32_text_with_its_bom_is_read() -> None:
+    assert extract("notes.txt", UTF16.encode("utf-32")).text == UTF16
+
+
+def test_lines_are_counted_for_every_kind_of_line_break() -> None:
+    from rag.chunking import LineTable
+
+    for text in ("a\nb\nc", "a\r\nb\r\nc", "a\rb\rc"):
+        table = LineTable(text)
+        assert [table.line(text.index(ch)) for ch in "abc"] == [1, 2, 3]
+
+
+def test_a_refused_file_is_not_parsed_again_by_freshness_checks(mixed: Settings, open_policy: None,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.corpus
+    from rag.index import check_fresh
+    from rag.lru import LRU
+
+    (mixed.corpus_dir / "locked.pdf").write_bytes(pdf_bytes(password="x"))
+    build_index(mixed)
+    index = Assistant.load(settings=mixed).index
+    assert "locked.pdf" not in index.manifest["files"] and len(index.manifest["refused"]) == 1
+    parsed: list[str] = []
+    monkeypatch.setattr(rag.corpus, "extract", lambda name, data: parsed.append(name) or extract(name, data))
+    monkeypatch.setattr(rag.corpus, "_SEEN", LRU(64))
+    check_fresh(index, mixed)  # fresh: the refused file is known by its content
+    assert parsed == []

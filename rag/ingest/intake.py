@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import secrets
 import stat
 import unicodedata
 from collections.abc import Sequence
@@ -18,12 +19,13 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.corpus import content_hash
+from rag.corpus import content_hash, extracted
 from rag.errors import CorpusError
-from rag.ingest.readers import SUFFIXES, extract, reader_for
+from rag.ingest.readers import SUFFIXES, reader_for
 from rag.ingest.tree import MAX_FILE_BYTES, Skipped
 
 MAX_FILES = 20  # files per call: an upload or `rag add` of more is refused whole, with the count
+MAX_NAME_BYTES = 180  # a name's stem, in UTF-8: room for "-999", a suffix and the temporary name's parts
 _UNSAFE = re.compile(r"[^\w.\- ]+")  # letters and digits of any script, dot, dash, underscore, space
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -51,6 +53,8 @@ def safe_name(name: str) -> str:
     if not dot:
         stem, suffix = base, ""
     stem = _UNSAFE.sub("_", stem).strip(" ._-")[:100] or "document"
+    while len(stem.encode("utf-8")) > MAX_NAME_BYTES:  # file systems count bytes: 100 Hangul are 300
+        stem = stem[:-1]
     suffix = _UNSAFE.sub("", suffix).lower()[:10]
     return f"{stem}.{suffix}" if suffix else stem
 
@@ -85,7 +89,7 @@ def add_files(paths: Sequence[Path], corpus_dir: Path, known: dict[str, str] | N
             data = _read_file(path, limit)
             if reader_for(name) is None:
                 raise CorpusError(f"not a kind of document this assistant reads ({', '.join(sorted(SUFFIXES))})")
-            extract(name, data)  # refused now if unreadable: never a file the build would skip
+            extracted(name, data)  # refused now if unreadable (and remembered for the build that follows)
             sha = content_hash(data)
             if sha in seen:
                 raise CorpusError(f"already in the corpus as {seen[sha]}")
@@ -126,9 +130,11 @@ def _read_file(path: Path, limit: int) -> bytes:
 def _write_new(corpus_dir: Path, name: str, data: bytes) -> str:
     """Write data as a new file at the corpus folder's top level: name, else name-2, name-3 … (never replaced)."""
     folder = os.open(corpus_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC)
-    temporary = f".{name}.{os.getpid()}.part"  # hidden: a build running meanwhile does not list it
+    temporary = f".{secrets.token_hex(8)}.part"  # hidden (a build running meanwhile does not list it) and new
+    created = False
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o644, dir_fd=folder)
+        created = True
         try:
             view = memoryview(data)
             while view:  # os.write may write less than asked
@@ -146,6 +152,7 @@ def _write_new(corpus_dir: Path, name: str, data: bytes) -> str:
                 continue
         raise OSError(errno.EEXIST, "no free name", name)
     finally:
-        with suppress(FileNotFoundError):
-            os.unlink(temporary, dir_fd=folder)
+        if created:  # never a file someone else made under that name
+            with suppress(FileNotFoundError):
+                os.unlink(temporary, dir_fd=folder)
         os.close(folder)

@@ -32,6 +32,7 @@ class Skipped:
 
     source: str  # relative to the corpus folder, "/"-separated; undecodable bytes as surrogate escapes
     reason: str
+    sha256: str = ""  # of its content, when it was read and refused by its reader
 
 
 @dataclass(frozen=True)

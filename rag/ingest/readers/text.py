@@ -1,4 +1,4 @@
-"""Plain text and Markdown: UTF-8 (with or without a BOM) or UTF-16 with its BOM; cited by line, so no places."""
+"""Plain text and Markdown: UTF-8 (with or without a BOM), UTF-16 or UTF-32 with a BOM; cited by line, so no places."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import codecs
 
 from rag.ingest.readers.base import Extracted, ReadError
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# UTF-32's BOMs first: UTF-32-LE's begins with UTF-16-LE's.
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def decode(data: bytes) -> str:

@@ -18,7 +18,13 @@ BLOCKS = frozenset({"p", "div", "section", "article", "main", "li", "ul", "ol", 
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 CELLS = frozenset({"td", "th"})
 _CELL = "\x1f"  # between a row's cells until the row is written
-_MARKUP = re.compile(rb"<(!doctype html|html|head|body|p|div|h[1-6]|title|meta)[\s>]", re.IGNORECASE)
+_MARKUP = re.compile(r"<(!doctype html|html|head|body|p|div|h[1-6]|title|meta)[\s>]", re.IGNORECASE)
+MAX_DEPTH = 5000  # elements left open at once: deeper pages are refused (the parser's time grows much faster)
+# Tags that need no end tag: left open they do not nest deeper.
+_SELF_CLOSING = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                           "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup",
+                           "thead", "tbody", "tfoot", "colgroup", "rb", "rt", "rp", "html", "head", "body"})
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
 
 
 class HtmlReader:
@@ -28,21 +34,37 @@ class HtmlReader:
     suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml")
 
     def sniff(self, data: bytes) -> bool:
-        return bool(_MARKUP.search(data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")))
+        try:  # a BOM says how the start is written (UTF-16 pages); else it is read as UTF-8, errors ignored
+            head = decode(data[:65536]) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else data[:65536].decode(
+                "utf-8", "ignore")
+        except ReadError:
+            return False
+        return bool(_MARKUP.search(head))
 
     def read(self, data: bytes) -> Extracted:
         from selectolax.lexbor import LexborHTMLParser
 
-        tree = LexborHTMLParser(decode(data))
-        root = tree.css_first("main") or tree.css_first("article") or tree.body
-        if root is None:
-            raise ReadError("no <body> in the page")
-        for node in root.css(", ".join(DROPPED)):
+        text = decode(data)
+        _check_depth(text)
+        tree = LexborHTMLParser(text)
+        for node in tree.css(", ".join(DROPPED)):
             node.decompose()
-        extracted = join_parts(_lines(root))
-        if not extracted.text.strip():
-            raise ReadError("no text in the page")
-        return extracted
+        # The main text: <main>, else <article>, else <body> — the first of them that holds any text.
+        for root in (tree.css_first("main"), tree.css_first("article"), tree.body):
+            if root is not None and (extracted := join_parts(_lines(root))).text.strip():
+                return extracted
+        raise ReadError("no text in the page")
+
+
+def _check_depth(text: str) -> None:
+    """Refuse a page that leaves more than MAX_DEPTH elements open at once (checked in one pass, before parsing)."""
+    depth = 0
+    for closing, tag, empty in _TAG.findall(text):
+        if tag.lower() in _SELF_CLOSING or empty:
+            continue
+        depth += -1 if closing else 1
+        if depth > MAX_DEPTH:
+            raise ReadError(f"elements nested more than {MAX_DEPTH} deep (a damaged or hostile page?)")
 
 
 def _lines(root: Any) -> list[tuple[str, str]]:

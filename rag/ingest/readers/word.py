@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 
 from rag.ingest.readers.base import Extracted, ReadError, join_parts
@@ -10,6 +11,7 @@ from rag.ingest.readers.base import Extracted, ReadError, join_parts
 MAX_EXPANDED = 200 * 1024 * 1024  # a .docx whose parts expand beyond this is refused (a zip bomb)
 MAX_RATIO = 200  # nor may any part expand more than this many times its compressed size
 MAX_PARTS = 5000
+MAX_SECONDS = 60.0  # a document whose body takes longer than this to read is refused
 
 
 class DocxReader:
@@ -63,12 +65,18 @@ def _body(document: object) -> list[tuple[str, str]]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    # Style names by id, read once: python-docx looks each paragraph's style up among all styles, which
+    # takes minutes for a file of thousands of styles and paragraphs.
+    styles = {style.style_id: style.name or "" for style in document.styles}  # type: ignore[attr-defined]
     out: list[tuple[str, str]] = []
     section = ""
+    deadline = time.monotonic() + MAX_SECONDS
     for block in document.iter_inner_content():  # type: ignore[attr-defined]
+        if time.monotonic() > deadline:
+            raise ReadError(f"reading it took more than {MAX_SECONDS:.0f} s (a damaged or hostile file?)")
         if isinstance(block, Paragraph):
             text = block.text.strip()
-            style = (block.style.name if block.style is not None else "") or ""
+            style = styles.get(block._p.style or "", "")  # noqa: SLF001 - the id, without the slow lookup
             if text and (style.startswith("Heading") or style == "Title"):
                 section = text
             out.append((f"§ {section}" if section else "", text))
