@@ -14,7 +14,7 @@ from rag.config import Settings
 from rag.conversation import resolve
 from rag.embedding import Embedder, load_embedder
 from rag.errors import ConfigError, IndexNotFoundError, IndexStaleError, ModelError
-from rag.index import build_index, check_fresh, corpus_state
+from rag.index import build_index, check_fresh
 from rag.ingest.intake import Intake, add_files
 from rag.language import detect_among
 from rag.live import LiveIndex
@@ -179,8 +179,7 @@ def add_documents(paths: Sequence[str | Path], settings: Settings | None = None,
         CorpusError: more than 20 files, or no corpus folder.
     """
     settings = settings or Settings.from_env()
-    known = corpus_state(settings.corpus_dir).files or {}
-    intake = add_files([Path(p) for p in paths], settings.corpus_dir, known)
+    intake = add_files([Path(p) for p in paths], settings.corpus_dir)
     if intake.added:
         build_index(settings, progress=progress, listener=listener)
     return intake

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rag.cleaning import Block, blocks, collapse
 from rag.errors import CorpusError
-from rag.ingest.readers import SUFFIXES, Extracted, Place, extract
+from rag.ingest.readers import SUFFIXES, Extracted, Place, extract, suffix_of
 from rag.ingest.tree import Listing, Skipped, read_source, walk
 from rag.language import detect_language
 from rag.lru import LRU
@@ -32,7 +32,7 @@ class Document:
     sha256: str
     lang: str
     blocks: tuple[Block, ...]
-    places: tuple[Place, ...] = ()  # pages (PDF) or sections (Word, HTML, Markdown), by offset in raw
+    places: tuple[Place, ...] = ()  # pages (PDF) or sections (Word, HTML), by offset in raw
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def extracted(name: str, data: bytes) -> Extracted:
     Returns:
         The Extracted text. Raises CorpusError for a file that cannot be used.
     """
-    key = (name.rsplit(".", 1)[-1].lower() if "." in name else "", content_hash(data))
+    key = (suffix_of(name), content_hash(data))
     found = _SEEN.get(key)
     if found is None:
         found = extract(name, data)
@@ -137,14 +137,14 @@ def read_document(corpus_dir: Path, source: str) -> Document | Skipped:
     Returns:
         The Document, or a Skipped with the reason.
     """
-    data, extracted, reason = read_checked(corpus_dir, source)
-    if data is None or extracted is None:
+    data, got, reason = read_checked(corpus_dir, source)
+    if data is None or got is None:
         return Skipped(source, reason, content_hash(data) if data is not None else "")
-    for warning in extracted.warnings:
+    for warning in got.warnings:
         log.warning("%s: %s", printable(source), warning)
-    raw = extracted.text
+    raw = got.text
     lang = detect_language(raw[:20000], default="und", min_confidence=0.5)
-    return Document(source, raw, content_hash(data), lang, tuple(blocks(source, raw, lang)), extracted.places)
+    return Document(source, raw, content_hash(data), lang, tuple(blocks(source, raw, lang)), got.places)
 
 
 def read_corpus(corpus_dir: Path, strict: bool = False) -> Corpus:
@@ -202,8 +202,8 @@ class CorpusState:
     others: tuple[str, ...] = ()
 
 
-def corpus_state(corpus_dir: Path, usable: Collection[str] = (), refused: Mapping[str, str] | None = None
-                 ) -> CorpusState:
+def corpus_state(corpus_dir: Path, usable: Collection[str] = (), refused: Mapping[str, str] | None = None,
+                 parse: bool = True) -> CorpusState:
     """Hash every usable corpus file (read inside the tree, never through a link), naming the rest.
 
     Args:
@@ -211,6 +211,8 @@ def corpus_state(corpus_dir: Path, usable: Collection[str] = (), refused: Mappin
         usable: SHA-256s of files known to be readable (an index's manifest): those are hashed, not parsed
             again, so checking freshness costs a read per file, not a PDF parse per file.
         refused: SHA-256 → reason of files a build found unusable (the manifest's "refused"): not parsed again.
+        parse: False hashes every readable file without asking its reader (what is in the folder, not what
+            a build would use).
     """
     refused = refused or {}
     try:
@@ -228,9 +230,9 @@ def corpus_state(corpus_dir: Path, usable: Collection[str] = (), refused: Mappin
         if sha in refused:
             skipped.append(Skipped(source, refused[sha], sha))
             continue
-        if sha not in usable:
-            _, extracted, reason = read_checked(corpus_dir, source, data)
-            if extracted is None:
+        if parse and sha not in usable:
+            _, got, reason = read_checked(corpus_dir, source, data)
+            if got is None:
                 skipped.append(Skipped(source, reason))
                 continue
         files[source] = sha

@@ -76,7 +76,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         # parsing the corpus or loading the index.
         with suppress(IndexNotFoundError, IndexCorruptError, IndexStaleError):
             manifest = read_manifest(settings.index_dir)
-            state = corpus_state(settings.corpus_dir, set(manifest["files"].values()), manifest.get("refused"))
+            state = _state(settings, manifest)
             # Everyday words change no answer, only speed: a build brings them in line; queries do not care.
             if (stale_reason(manifest, settings, state) is None
                     and manifest.get("everyday_words") == settings.everyday_words):
@@ -190,6 +190,11 @@ def _same_chunking(recorded: dict[str, Any], settings: Settings) -> bool:
                                                                            settings.chunk_overlap)
 
 
+def _state(settings: Settings, manifest: dict[str, Any]) -> CorpusState:
+    """The corpus now, parsing only the files the index's manifest does not know (as used or as refused)."""
+    return corpus_state(settings.corpus_dir, set(manifest["files"].values()), manifest.get("refused"))
+
+
 def stale_reason(manifest: dict[str, Any], settings: Settings, state: CorpusState | None = None) -> str | None:
     """Why an index does not match the corpus and settings, or None when it does.
 
@@ -204,8 +209,7 @@ def stale_reason(manifest: dict[str, Any], settings: Settings, state: CorpusStat
         return f"it was built with model {manifest['model']!r}, the setting is {settings.model!r}"
     if not _same_chunking(manifest["chunking"], settings):
         return "it was built with other chunking settings"
-    current = (state or corpus_state(settings.corpus_dir, set(manifest["files"].values()),
-                                     manifest.get("refused"))).files
+    current = (state or _state(settings, manifest)).files
     if current is None:
         return None
     stored = manifest["files"]

@@ -19,7 +19,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.corpus import content_hash, extracted
+from rag.corpus import content_hash, corpus_state, extracted
 from rag.errors import CorpusError
 from rag.ingest.readers import SUFFIXES, reader_for
 from rag.ingest.tree import MAX_FILE_BYTES, Skipped
@@ -66,7 +66,8 @@ def add_files(paths: Sequence[Path], corpus_dir: Path, known: dict[str, str] | N
     Args:
         paths: the files to add (an upload's temporary files, or `rag add`'s arguments).
         corpus_dir: the corpus folder (it must exist).
-        known: source → SHA-256 of the files already in the corpus: an identical file is not added twice.
+        known: source → SHA-256 of the files already in the corpus: an identical file is not added twice
+            (default: every file there, hashed, none parsed).
         limit: the largest file accepted, in bytes.
         max_files: the most files one call takes.
 
@@ -80,7 +81,9 @@ def add_files(paths: Sequence[Path], corpus_dir: Path, known: dict[str, str] | N
         raise CorpusError(f"{len(paths)} files at once: add at most {max_files} per call")
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist: create it first")
-    seen = {sha: source for source, sha in (known or {}).items()}
+    if known is None:
+        known = corpus_state(corpus_dir, parse=False).files or {}
+    seen = {sha: source for source, sha in known.items()}
     added: list[str] = []
     refused: list[Skipped] = []
     for path in paths:

@@ -14,7 +14,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.ingest.readers import SUFFIXES
+from rag.ingest.readers import reader_for
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 64  # folders below the corpus folder; deeper ones are reported, not walked
@@ -87,7 +87,7 @@ def walk(corpus_dir: Path, max_depth: int | None = None, limit: int | None = Non
                 skipped.append(Skipped(source, _LINK_TO_FOLDER if _points_to_folder(entry) else _LINK))
             elif not stat.S_ISREG(info.st_mode):
                 skipped.append(Skipped(source, "not a regular file"))
-            elif Path(entry.name).suffix.lower() not in SUFFIXES:
+            elif reader_for(entry.name) is None:
                 others.append(source)
             elif info.st_size > limit:
                 skipped.append(Skipped(source, f"larger than {limit // 2**20} MiB"))

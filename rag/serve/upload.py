@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.errors import RagError
-from rag.index import build_index, corpus_state
+from rag.index import build_index
 from rag.ingest.intake import add_files
 from rag.terminal import printable
 
@@ -46,8 +46,7 @@ class Uploads:
                 return f"Still adding {', '.join(self._names)}: add more when it is done."
             settings = self.assistant.settings
             try:
-                intake = add_files([Path(p) for p in paths], settings.corpus_dir,
-                                   corpus_state(settings.corpus_dir).files or {})
+                intake = add_files([Path(p) for p in paths], settings.corpus_dir)
             except RagError as exc:
                 return f"Nothing added: {exc}"
             refused = " ".join(f"Not added {printable(r.source)}: {r.reason}." for r in intake.refused)

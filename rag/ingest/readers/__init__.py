@@ -12,13 +12,17 @@ from rag.ingest.readers.word import DocxReader
 READERS: tuple[Reader, ...] = (PdfReader(), DocxReader(), HtmlReader(), TextReader())
 SUFFIXES = frozenset(s for reader in READERS for s in reader.suffixes)
 
-__all__ = ["READERS", "SUFFIXES", "Extracted", "Place", "ReadError", "Reader", "extract", "reader_for"]
+__all__ = ["READERS", "SUFFIXES", "Extracted", "Place", "ReadError", "Reader", "extract", "reader_for", "suffix_of"]
+
+
+def suffix_of(name: str) -> str:
+    """A file name's suffix in lower case, with its dot (".pdf"), or "" when it has none."""
+    return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def reader_for(name: str) -> Reader | None:
     """The reader of a file name's suffix (case-insensitive), or None for a kind nobody reads."""
-    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    return next((r for r in READERS if suffix in r.suffixes), None)
+    return next((r for r in READERS if suffix_of(name) in r.suffixes), None)
 
 
 def extract(name: str, data: bytes) -> Extracted:

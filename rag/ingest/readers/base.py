@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from rag.errors import CorpusError
@@ -29,8 +30,12 @@ class Extracted:
 
     def place_at(self, offset: int) -> str:
         """The label of the place text[offset] lies in ("" when the format has none)."""
-        i = bisect_right([p.start for p in self.places], offset) - 1
+        i = bisect_right(self._starts, offset) - 1
         return self.places[i].label if i >= 0 else ""
+
+    @cached_property
+    def _starts(self) -> list[int]:  # once per document: a PDF of thousands of pages has thousands of passages
+        return [p.start for p in self.places]
 
 
 class Reader(Protocol):

@@ -12,7 +12,7 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codec
 
 
 def decode(data: bytes) -> str:
-    """Text from bytes: a BOM decides (UTF-8, UTF-16), else UTF-8. Raises ReadError for anything else."""
+    """Text from bytes: a BOM decides (UTF-8, UTF-16, UTF-32), else UTF-8. Raises ReadError for anything else."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -25,6 +25,12 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ReadError("not UTF-8 text (convert it to UTF-8)") from exc
+
+
+def head(data: bytes, size: int = 65536) -> str:
+    """The start of data as text, for a content check: decoded as its BOM says (else UTF-8), errors ignored."""
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
+    return data[:size].decode(encoding, "ignore")
 
 
 def looks_textual(data: bytes) -> bool:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from rag.ingest.readers.base import Extracted, ReadError, join_parts
-from rag.ingest.readers.text import decode
+from rag.ingest.readers.text import decode, head
 
 # Never text a reader came for: code, menus, page chrome, forms.
 DROPPED = ("script", "style", "noscript", "template", "svg", "iframe", "nav", "header", "footer", "aside", "form",
@@ -34,12 +34,7 @@ class HtmlReader:
     suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml")
 
     def sniff(self, data: bytes) -> bool:
-        try:  # a BOM says how the start is written (UTF-16 pages); else it is read as UTF-8, errors ignored
-            head = decode(data[:65536]) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else data[:65536].decode(
-                "utf-8", "ignore")
-        except ReadError:
-            return False
-        return bool(_MARKUP.search(head))
+        return bool(_MARKUP.search(head(data)))
 
     def read(self, data: bytes) -> Extracted:
         from selectolax.lexbor import LexborHTMLParser
