@@ -3,7 +3,7 @@
 Embedding a million passages on 2 cores would take hours, so the real model embeds a sample of
 2,000 synthetic passages (through the whole product build, which gives the build throughput), and
 each size is filled with synthetic vectors made from the sample's (benchmarks.synthetic). The search is the
-product's: rag/index.py writes and memory-maps the files and chooses the FAISS index
+product's: rag/index/build.py writes and memory-maps the files and chooses the FAISS index
 (make_faiss), and rag.ann.candidates finds each language's candidates, which are then
 rescored with the exact vectors, as retrieve.py does. Queries are the eval questions, embedded.
 """

@@ -25,7 +25,7 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import rag.dense as dense_module
+import rag.search.dense as dense_module
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.corpus import collapse
@@ -68,7 +68,7 @@ def hub(index, embedder, settings, items) -> None:  # type: ignore[no-untyped-de
         def scores(self, vector, hc=hc, hs=hs, beta=beta):  # type: ignore[no-untyped-def]
             chunk = self.index.vectors @ vector - beta * hc
             best = np.full_like(chunk, -1.0)
-            best[self._chunks] = np.maximum.reduceat(self.index.sentence_vectors @ vector - beta * hs, self._starts)
+            np.maximum.at(best, self.index.sentence_owner, self.index.sentence_vectors @ vector - beta * hs)
             return self._blend(chunk, np.maximum(best, chunk))
 
         dense_module.DenseScorer.scores = scores

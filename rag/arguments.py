@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="fail on unusable corpus files (and files no reader takes) instead of skipping them")
     p.add_argument("--json", action="store_true", help="print what the build did as JSON (skipped files included)")
+    p.add_argument("--store", help="where vectors are searched: faiss (the index folder's, default), "
+                   "milvus:///path/rows.db (Milvus Lite) or http://host:19530 (a Milvus server); default: RAG_STORE")
 
     p = sub.add_parser("add", help="copy documents into the corpus (checked, under safe names) and update the index")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE",
@@ -62,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, help=f"corpus the index is checked against ({corpus}); an index "
                    "other than the default one is checked only against a corpus given here or in RAG_CORPUS_DIR")
     p.add_argument("--k", type=int, help="passages per language (1-50; default: RAG_K, else 3)")
+    p.add_argument("--store", help="where vectors are searched: faiss (the index folder's, default), "
+                   "milvus:///path/rows.db (Milvus Lite) or http://host:19530 (a Milvus server); default: RAG_STORE")
     p.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
 
     p = sub.add_parser("eval", help="measure hit@1, hit@3, MRR and abstention on the eval set")
@@ -72,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: eval/conversations.jsonl, unless --set is given)")
     p.add_argument("--split", help="only this split (tune or test)")
     p.add_argument("--no-adapter", action="store_true", help="ignore the index's learned query adapter (rag learn)")
+    p.add_argument("--store", help="where vectors are searched: faiss (the index folder's, default), "
+                   "milvus:///path/rows.db (Milvus Lite) or http://host:19530 (a Milvus server); default: RAG_STORE")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = sub.add_parser("learn", help="train the query adapter from labelled questions (default: the eval tune split)")

@@ -59,7 +59,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     from rag.config import Settings
 
     return Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
-                             model=getattr(args, "model", None))
+                             model=getattr(args, "model", None), store=getattr(args, "store", None))
 
 
 def _check_stale(args: argparse.Namespace, settings: Settings) -> bool:
@@ -91,6 +91,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         return 0
     langs = ", ".join(f"{lang}: {n}" for lang, n in sorted(report.languages.items()))
     state = "unchanged" if report.unchanged else f"{report.embedded} embedded, {report.reused} reused"
+    if report.store is not None:
+        s = report.store
+        state += f"; store {settings.store}: {s.added} rows added, {s.kept} kept, {s.deleted} deleted"
     left_out = f"; {len(report.skipped)} file(s) skipped (named above)" if report.skipped else ""
     print(printable(f"{report.passages} passages ({langs}); {state}{left_out}; model {settings.model}; "
                     f"{report.seconds:.1f} s → {settings.index_dir}"))

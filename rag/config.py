@@ -101,6 +101,9 @@ class Settings:
     # A follow-up is searched joined with the turn before; this share of its vector is the follow-up's own
     # (0: the joined text alone), so the earlier turn's answer does not outrank the new question's.
     follow_up_weight: float = 0.5  # tune follow-ups: hit@3 0.777 at 0, 0.827 at 0.5 (docs/evaluation.md)
+    # Where vectors are searched: "faiss" (the index folder's, default), "milvus:///path.db" (Milvus Lite) or
+    # "http://host:19530" (a Milvus server); see rag/index/vectorstore.py.
+    store: str = ""
     ranker: int = 1  # 1: the learned ranker (rag/search/ranker.json) reorders each language's best; 0: fusion order
 
     @classmethod

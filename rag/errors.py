@@ -40,6 +40,11 @@ class IndexWriteError(RagError):
     """
 
 
+class StoreError(RagError):
+    """The vector store cannot be used: a bad store address, an unreachable server, a wrong token, or a
+    store holding vectors of another dimension. The local index is left as it was."""
+
+
 class ModelError(RagError):
     """The embedding model cannot be loaded."""
 
@@ -55,4 +60,5 @@ __all__ = [
     "InvalidQuestionError",
     "ModelError",
     "RagError",
+    "StoreError",
 ]

@@ -11,13 +11,14 @@ import numpy as np
 from rag.abstention import Abstention
 from rag.config import Settings
 from rag.conversation import blend, leans_on_context
-from rag.dense import DenseScorer, one_blas_thread
 from rag.embedding import Embedder
+from rag.index.vectorstore import VectorStore, open_store
 from rag.lexical import BM25, tokenize
 from rag.lru import LRU
 from rag.profiles import DEFAULT
 from rag.search.adapter import Adapter, Dense, dense_side
 from rag.search.answertype import asked_type, contained_types
+from rag.search.dense import DenseScorer, one_blas_thread
 from rag.search.fusion import Fusion
 from rag.search.probe import shipped_for as shipped_probe
 from rag.search.query import Query
@@ -35,8 +36,9 @@ class Retriever:
     """Scores passages of each language against a question. Thread-safe; build once, share."""
 
     def __init__(self, index: Index, embedder: Embedder, settings: Settings, adapter: Adapter | None = None,
-                 ranker: Ranker | None = None) -> None:
+                 ranker: Ranker | None = None, store: VectorStore | None = None) -> None:
         self.index, self.embedder, self.settings = index, embedder, settings
+        self.store = store or open_store(settings.store, index)  # the index's own vectors unless settings say
         self.adapter = adapter or Adapter(index.manifest["model"])  # identity unless `rag learn` trained one
         one_blas_thread()
         self.word_embedder = embedder  # the model behind the corpus word vectors
@@ -54,7 +56,7 @@ class Retriever:
                               [c.text for c in index.chunks[lo:hi]], settings.soft_floor)
             for lang, (lo, hi) in self.ranges.items()
         }
-        self.dense = DenseScorer(index, settings)
+        self.dense = DenseScorer(index, settings, self.store)
         self.fusion = Fusion(index, settings, self.dense, self._bm25, self._soft)
         self.ranker = ranker or (shipped_for(index.manifest["model"]) if settings.ranker else None)
         self.probes = shipped_probe(index.manifest["model"], index.vectors.shape[1], index.manifest["files"])
@@ -236,8 +238,8 @@ class Retriever:
         else:
             support = None
             if anchor is not None:
-                near = self.index.vectors[lo + found.rows] @ self.index.vectors[self._row[(anchor.chunk.source,
-                                                                                            anchor.chunk.start)]]
+                anchor_vector = self.dense.vector(self._row[(anchor.chunk.source, anchor.chunk.start)])
+                near = self.dense.passage(lo + found.rows, anchor_vector)
                 support = near - near.mean()
             matrix = ranker_features(found, lo, self.kinds, query.asked, support)
             order, chance = self.ranker.order(matrix, found.fused)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import rag.ann
-import rag.dense
+import rag.search.dense
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import IndexCorruptError
@@ -39,7 +39,7 @@ def large(tmp_path_factory: pytest.TempPathFactory, exact_answers: list[dict]) -
     settings = hashing_settings(root / "corpus", root / "index")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(rag.ann, "APPROXIMATE_ABOVE", 20)
-        patch.setattr(rag.dense, "EXACT_BELOW", 20)  # FAISS picks candidates instead of scoring every row
+        patch.setattr(rag.search.dense, "EXACT_BELOW", 20)  # FAISS picks candidates instead of scoring every row
         build_index(settings)
         yield settings
 

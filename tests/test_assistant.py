@@ -137,12 +137,12 @@ def test_any_text_gets_an_answer_or_the_documented_error(hashing_assistant: Assi
 
 def test_large_corpus_path_answers_like_the_exact_path(hashing_index, monkeypatch: pytest.MonkeyPatch) -> None:
     """Above EXACT_BELOW passages FAISS picks candidates; on a small corpus both paths must agree."""
-    import rag.dense
+    import rag.search.dense
 
     questions = ["Wer führte Regie?", "Who plays Seon-woo?", "How many episodes?", "capital of France"]
     exact = Assistant.load(settings=hashing_index)
     expected = [exact.ask(q).to_dict() for q in questions]
-    monkeypatch.setattr(rag.dense, "EXACT_BELOW", 5)
+    monkeypatch.setattr(rag.search.dense, "EXACT_BELOW", 5)
     large = Assistant.load(settings=hashing_index)
     assert [large.ask(q).to_dict() for q in questions] == expected
 

@@ -250,19 +250,19 @@ def test_an_index_path_that_is_a_file_fails_before_embedding(tmp_path: Path, mon
     corpus = corpus_with(tmp_path, "a.txt")
     (tmp_path / "taken").write_text("a file", encoding="utf-8")
     embedded = []
-    import rag.index
+    import rag.index.build
 
-    monkeypatch.setattr(rag.index, "load_embedder", lambda model: embedded.append(model))
+    monkeypatch.setattr(rag.index.build, "load_embedder", lambda model: embedded.append(model))
     code, _, err = run(["index", "--corpus", str(corpus), "--index", str(tmp_path / "taken")], capsys)
     assert code == 2 and err.count("\n") == 1 and "is a file, not a folder" in err and not embedded
 
 
 def test_a_full_disk_fails_before_embedding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import rag.index
+    import rag.index.build
     import rag.writer
 
     embedded = []
-    monkeypatch.setattr(rag.index, "load_embedder", lambda model: embedded.append(model))
+    monkeypatch.setattr(rag.index.build, "load_embedder", lambda model: embedded.append(model))
 
     def full(folder: rag.files.Folder, name: str, content: object) -> dict[str, object]:
         raise OSError(errno.ENOSPC, "No space left on device", name)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import rag.index
+import rag.index.build
 from rag.assistant import Assistant
 from rag.config import PROJECT_DIR, Settings
 from rag.errors import IndexStaleError
@@ -72,6 +72,6 @@ def test_an_index_built_before_a_stop_word_change_is_stale(rag_copy: Path, corpu
     lexical = rag_copy / "profiles.py"
     lexical.write_text(lexical.read_text(encoding="utf-8").replace('"""a an the and', '"""a an the also and'),
                        encoding="utf-8")
-    monkeypatch.setattr(rag.index, "pipeline_fingerprint", lambda: pipeline_fingerprint(rag_copy))
+    monkeypatch.setattr(rag.index.build, "pipeline_fingerprint", lambda: pipeline_fingerprint(rag_copy))
     with pytest.raises(IndexStaleError, match="ingestion code"):
         Assistant.load(settings=settings)

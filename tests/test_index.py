@@ -145,10 +145,10 @@ def test_index_files_hold_no_code(settings) -> None:  # type: ignore[no-untyped-
 
 def test_other_ingestion_code_makes_the_index_stale_and_rebuilds_cheaply(settings,  # type: ignore[no-untyped-def]
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    import rag.index
+    import rag.index.build
 
     build_index(settings)
-    monkeypatch.setattr(rag.index, "pipeline_fingerprint", lambda: "other-rules")
+    monkeypatch.setattr(rag.index.build, "pipeline_fingerprint", lambda: "other-rules")
     with pytest.raises(IndexStaleError, match="ingestion code"):
         Assistant.load(settings=settings)
     counting = CountingEmbedder()

@@ -87,7 +87,7 @@ def dense_side(scorer: PassageScorer, adapter: Adapter, vector: np.ndarray) -> D
     """The question's dense side: plain and adapted vectors, and every passage's scores when few enough.
 
     Args:
-        scorer: scores every passage for a vector (rag.dense.DenseScorer), or None for large corpora.
+        scorer: scores every passage for a vector (rag.search.dense.DenseScorer), or None for large corpora.
         adapter: the index's adapter (identity: adapted is plain).
         vector: the question's embedding.
     """

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.config import Settings
-from rag.dense import DenseScorer
 from rag.lexical import BM25
 from rag.search.adapter import Dense, match_moments
+from rag.search.dense import DenseScorer
 from rag.search.query import Query
 from rag.search.scorers import Entity, Lexical, Soft
 from rag.store import Index
@@ -63,7 +63,7 @@ class Fusion:
         rest = w * lexical + v * soft
         fused = (1 - w - v) * ranked + rest + self.settings.entity_weight * entity
         evidence = float(((1 - w - v) * plain + rest).max(initial=0.0))
-        passage = self.index.vectors[self.index.ranges[lang][0] + rows] @ dense.adapted
+        passage = self.dense.passage(self.index.ranges[lang][0] + rows, dense.adapted)
         return Candidates(lang, rows, plain, ranked, lexical, soft, entity, fused, evidence, passage)
 
     def _dense(self, query: Query, lang: str, dense: Dense) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,7 +75,7 @@ class Fusion:
         lexical_all = self.lexical.every(query, lang)
         # argpartition, not argsort: the best CANDIDATES lexical rows in any order (union1d sorts anyway)
         lexical_top = np.argpartition(-lexical_all, min(CANDIDATES, len(lexical_all) - 1))[:CANDIDATES]
-        rows = np.union1d(self.index.candidates(dense.adapted, lo, hi, CANDIDATES), lexical_top)
+        rows = np.union1d(self.dense.candidates(dense.adapted, lang, CANDIDATES), lexical_top)
         plain = self.dense.rows(lo + rows, dense.plain)
         ranked = plain if dense.adapted is dense.plain else match_moments(
             self.dense.rows(lo + rows, dense.adapted), plain)

@@ -5,7 +5,8 @@ The loss is a softmax over the target language's passages with every positive co
 temperature is TEMPERATURE times the typical spread of a question's plain scores over the passages (about 0.019
 for e5-small here), so it means the same for embedders of other score scales. W starts at zero and takes STEPS
 full-batch Adam steps (lr LR) on one thread with a fixed seed, so the same pairs give the same bytes. A
-passage's dense score is the best of its own vector and its sentences' (as rag.dense scores it, sentence_weight 1).
+passage's dense score is the best of its own vector and its sentences' (as rag.search.dense scores it,
+sentence_weight 1).
 """
 
 from __future__ import annotations

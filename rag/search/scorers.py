@@ -2,7 +2,7 @@
 
 Each answers the same question — how well does each of these rows match the query? — so the fusion
 (rag.search.fusion) can weigh them without knowing how they work. Dense similarity is not among them: it
-also chooses the candidates (rag.dense, rag.search.adapter).
+also chooses the candidates (rag.search.dense, rag.search.adapter).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,8 @@ from rag.corpus import CorpusState, Skipped, corpus_state, read_corpus, report_s
 from rag.embedding import Embedder, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError, RagError
 from rag.fingerprint import pipeline_fingerprint
+from rag.index.sync import Synced, sync_store
+from rag.index.vectorstore import FAISS, parse_address
 from rag.names import NameNormalizer
 from rag.search import prebuilt
 from rag.search.adapter import install_shipped
@@ -50,6 +52,7 @@ class BuildReport:
     unchanged: bool
     skipped: tuple[Skipped, ...] = ()  # files left out, each with its reason (also logged as warnings)
     others: tuple[str, ...] = ()  # files of kinds no reader takes (.xlsx, .png)
+    store: Synced | None = None  # what bringing the vector store settings.store names up to date did (not faiss)
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None, force: bool = False,
@@ -69,7 +72,19 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
 
     Returns:
         A BuildReport.
+
+    Raises:
+        StoreError: settings.store is not an address, or its store cannot be opened or written (the index
+            folder is built first; the store is left as it was).
     """
+    if parse_address(settings.store).backend != FAISS:  # a bad address fails before any work
+        return replace(_build(settings, embedder, force, progress, strict, listener), store=sync_store(settings))
+    return _build(settings, embedder, force, progress, strict, listener)
+
+
+def _build(settings: Settings, embedder: Embedder | None, force: bool, progress: bool, strict: bool,
+           listener: Callable[[int, int], None] | None) -> BuildReport:
+    """build_index's work on the index folder."""
     t0 = time.perf_counter()
     if not force and not strict and settings.corpus_dir.is_dir():
         # Nothing changed (file hashes, model, chunking): answer from the manifest alone, without

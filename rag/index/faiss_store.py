@@ -1,0 +1,163 @@
+"""The default vector store: the index folder's vectors in this process, exact inner products in numpy, and
+for a large index the FAISS approximate index (rag.ann) to find its passages' candidates.
+
+Rows are kept in one matrix per (kind, language), a view of the loaded index's matrices where it can be
+(no copy); a search scans only the group it asks for, and an owner filter reads a passage's sentences
+by their range. upsert and delete rebuild the touched groups (and drop the approximate index, whose row
+numbers they would invalidate): the index folder itself is rewritten by `rag index`, not through here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rag import ann
+from rag.index.rows import PASSAGE, Rows, index_rows, join
+from rag.index.vectorstore import Found
+
+
+class _Group:
+    """The rows of one kind and language: ids, owners and vectors, and where each owner's rows are."""
+
+    def __init__(self, rows: Rows, approximate: Any = None, offset: int = 0, nprobe: int | None = None) -> None:
+        self.rows = rows
+        self.approximate, self.offset, self.nprobe = approximate, offset, nprobe  # a passage group of a large index
+        self._spans: dict[int, tuple[int, int]] | None = None
+        self._position: dict[int, int] | None = None
+
+    def spans(self) -> dict[int, tuple[int, int]]:
+        """Owner → [first, last) positions of its rows (rows are kept grouped by owner)."""
+        if self._spans is None:
+            owners = self.rows.owners
+            starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else np.zeros(0, int)
+            ends = np.r_[starts[1:], len(owners)]
+            self._spans = {int(owners[a]): (int(a), int(b)) for a, b in zip(starts, ends, strict=True)}
+        return self._spans
+
+    def position(self) -> dict[int, int]:
+        """Id → position."""
+        if self._position is None:
+            self._position = {int(i): p for p, i in enumerate(self.rows.ids)}
+        return self._position
+
+    def among(self, owners: np.ndarray) -> np.ndarray:
+        """Positions of the rows these owners own."""
+        spans = self.spans()
+        found = [spans[o] for o in map(int, owners) if o in spans]
+        return np.concatenate([np.arange(a, b) for a, b in found]) if found else np.zeros(0, dtype=np.int64)
+
+
+class FaissStore:
+    """Rows in memory, grouped by kind and language (see the module's docstring)."""
+
+    max_k = 2**62
+
+    def __init__(self, rows: Rows | None = None) -> None:
+        self._groups: dict[tuple[str, str], _Group] = {}
+        if rows is not None and len(rows):
+            self._regroup(rows)
+
+    @classmethod
+    def of_index(cls, index: Any) -> FaissStore:
+        """The store of a loaded index (rag.store.Index): its passages, their sentences and its words."""
+        store = cls(index_rows(index.chunks, index.vectors, index.sentence_vectors, index.vocabulary,
+                               index.vocabulary_vectors))
+        if index.manifest.get("nprobe"):  # a large index: its approximate index finds the passages' candidates
+            for lang, (lo, _hi) in index.ranges.items():
+                group = store._groups[(PASSAGE, lang)]
+                group.approximate, group.offset, group.nprobe = index.faiss_index, lo, index.manifest["nprobe"]
+        return store
+
+    def _regroup(self, rows: Rows) -> None:
+        for kind, lang in sorted(set(zip(rows.kinds, rows.langs, strict=True))):
+            mask = (rows.kinds == kind) & (rows.langs == lang)
+            # Grouped by owner, stably, so a passage's sentences are one range.
+            part = rows.select(np.flatnonzero(mask))
+            self._groups[(kind, lang)] = _Group(part.select(np.argsort(part.owners, kind="stable"))
+                                                if not _grouped(part.owners) else part)
+
+    def upsert(self, rows: Rows) -> None:
+        self.delete(rows.ids)
+        keys = set(zip(rows.kinds, rows.langs, strict=True))
+        merged = join([self._groups.pop(k).rows for k in list(self._groups) if k in keys] + [rows])
+        self._regroup(merged)
+
+    def delete(self, ids: np.ndarray) -> None:
+        gone = np.asarray(ids, dtype=np.int64)
+        for key, group in list(self._groups.items()):
+            keep = ~np.isin(group.rows.ids, gone)
+            if not keep.all():
+                rest = group.rows.select(np.flatnonzero(keep))
+                if len(rest):
+                    self._groups[key] = _Group(rest)
+                else:
+                    del self._groups[key]
+
+    def search(self, vectors: np.ndarray, k: int, kind: str, lang: str | None = None,
+               owners: np.ndarray | None = None) -> list[Found]:
+        groups = [g for (kd, lg), g in sorted(self._groups.items()) if kd == kind and lang in (None, lg)]
+        queries = np.atleast_2d(vectors)
+        parts = [[_search_group(g, q, k, owners) for g in groups] for q in queries]
+        return [_best(found, k) for found in parts]
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        out = []
+        for i in map(int, ids):
+            for group in self._groups.values():
+                p = group.position().get(i)
+                if p is not None:
+                    out.append(group.rows.vectors[p])
+                    break
+            else:
+                raise KeyError(i)
+        dim = next(iter(self._groups.values())).rows.vectors.shape[1] if self._groups else 0
+        return np.stack(out) if out else np.zeros((0, dim), dtype=np.float32)
+
+    def ids(self) -> np.ndarray:
+        return np.concatenate([g.rows.ids for g in self._groups.values()]) if self._groups else np.zeros(0, np.int64)
+
+    def count(self, kind: str | None = None, lang: str | None = None) -> int:
+        return sum(len(g.rows) for (kd, lg), g in self._groups.items() if kind in (None, kd) and lang in (None, lg))
+
+    def close(self) -> None:
+        self._groups.clear()
+
+
+def _grouped(owners: np.ndarray) -> bool:
+    """True when each owner's rows are already consecutive."""
+    starts = np.count_nonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else 0
+    return starts == len(np.unique(owners))
+
+
+def _search_group(group: _Group, vector: np.ndarray, k: int, owners: np.ndarray | None) -> Found:
+    """The k best rows of one group for one vector."""
+    rows = group.rows
+    if owners is not None:
+        positions = group.among(owners)
+    elif group.approximate is not None and k < len(rows):
+        positions = ann.candidates(group.approximate, vector, group.offset, group.offset + len(rows), k,
+                                   group.nprobe)
+    else:
+        positions = None
+    matrix = rows.vectors if positions is None else rows.vectors[positions]
+    scores = matrix @ vector
+    if positions is None:
+        positions = np.arange(len(rows))
+    if k < len(scores):
+        keep = np.argpartition(-scores, k)[:k]
+        positions, scores = positions[keep], scores[keep]
+    return Found(rows.ids[positions], scores, rows.owners[positions])
+
+
+def _best(found: list[Found], k: int) -> Found:
+    """The k best of several groups' results."""
+    if len(found) == 1:
+        return found[0]
+    ids, scores, owners = (np.concatenate([getattr(f, a) for f in found]) if found else np.zeros(0)
+                           for a in ("ids", "scores", "owners"))
+    if k < len(scores):
+        keep = np.argpartition(-scores, k)[:k]
+        ids, scores, owners = ids[keep], scores[keep], owners[keep]
+    return Found(ids.astype(np.int64), scores.astype(np.float32), owners.astype(np.int64))

@@ -1,0 +1,176 @@
+"""The Milvus vector store: Milvus Lite on a local .db file (embedded, no server), or a Milvus standalone or
+cluster at http://host:port — the same client API. Filters by kind, language and owner run inside Milvus.
+
+One collection per embedding model (`rag_<model>`), holding id (the primary key), kind, lang, owner and
+the vector; exact inner-product search (FLAT) unless the collection is large, where Milvus' IVF plan
+takes over. pymilvus is imported only when a Milvus store is opened.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import StoreError
+from rag.index.rows import KINDS, Rows
+from rag.index.vectorstore import Address, Found, credentials
+
+BATCH = 2000  # rows per upsert call
+MAX_K = 16384  # Milvus' largest topk
+_LANG = re.compile(r"[a-z]{2,8}")
+
+
+def collection_name(model: str) -> str:
+    """The collection of one embedding model's rows (Milvus names: letters, digits, underscores)."""
+    return "rag_" + re.sub(r"[^A-Za-z0-9_]", "_", model)[:200]
+
+
+class MilvusStore:
+    """Rows in a Milvus collection (see the module's docstring)."""
+
+    max_k = MAX_K
+
+    def __init__(self, address: Address, model: str, dim: int) -> None:
+        try:
+            from pymilvus import MilvusClient
+        except ImportError:
+            raise StoreError("a Milvus store needs pymilvus and milvus-lite: "
+                             "`python -m pip install pymilvus milvus-lite`") from None
+        # pymilvus logs every failed call with a traceback on stderr; ours become one StoreError line instead.
+        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+        self.dim, self.name = dim, collection_name(model)
+        if address.local:
+            _check_file(Path(address.where))
+        try:
+            self._client = MilvusClient(address.where, timeout=10, **({} if address.local else credentials()))
+            if self._client.has_collection(self.name):
+                self._check_dim()
+            else:
+                self._create()
+            self._client.load_collection(self.name)
+        except StoreError:
+            raise
+        except Exception as exc:  # pymilvus raises its own types and grpc's, none documented as a set
+            raise StoreError(f"cannot open the Milvus store at {address.where}: {_reason(exc)} "
+                             "(check the address, that the server runs, and RAG_MILVUS_TOKEN)") from None
+
+    def _create(self) -> None:
+        from pymilvus import DataType, MilvusClient
+
+        schema = MilvusClient.create_schema(auto_id=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field("kind", DataType.VARCHAR, max_length=16)
+        schema.add_field("lang", DataType.VARCHAR, max_length=16)
+        schema.add_field("owner", DataType.INT64)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
+        params = self._client.prepare_index_params()
+        params.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
+        self._client.create_collection(self.name, schema=schema, index_params=params)
+
+    def _check_dim(self) -> None:
+        fields = self._client.describe_collection(self.name).get("fields", [])
+        dims = [int(f.get("params", {}).get("dim", 0)) for f in fields if f.get("name") == "vector"]
+        if dims != [self.dim]:
+            raise StoreError(f"the Milvus collection {self.name} holds {dims[0] if dims else 'no'}-dimensional "
+                             f"vectors, the index's model makes {self.dim}: use another store address, or drop "
+                             "the collection and run `rag index` again")
+
+    def upsert(self, rows: Rows) -> None:
+        for a in range(0, len(rows), BATCH):
+            part = rows.select(np.arange(a, min(a + BATCH, len(rows))))
+            self._call("upsert", self._client.upsert, self.name, [
+                {"id": int(i), "kind": str(k), "lang": str(lg), "owner": int(o), "vector": v}
+                for i, k, lg, o, v in zip(part.ids, part.kinds, part.langs, part.owners, part.vectors, strict=True)])
+
+    def delete(self, ids: np.ndarray) -> None:
+        gone = [int(i) for i in ids]
+        for a in range(0, len(gone), BATCH):
+            self._call("delete", self._client.delete, self.name, ids=gone[a:a + BATCH])
+
+    def search(self, vectors: np.ndarray, k: int, kind: str, lang: str | None = None,
+               owners: np.ndarray | None = None) -> list[Found]:
+        queries = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        empty = Found(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int64))
+        if owners is not None and not len(owners) or k <= 0:
+            return [empty for _ in queries]
+        result = self._call("search", self._client.search, self.name, data=list(queries), limit=min(k, MAX_K),
+                            filter=_filter(kind, lang, owners), output_fields=["owner"],
+                            search_params={"metric_type": "IP"})
+        return [Found(np.array([h["id"] for h in hits], dtype=np.int64),
+                      np.array([h["distance"] for h in hits], dtype=np.float32),
+                      np.array([h["entity"]["owner"] for h in hits], dtype=np.int64)) for hits in result]
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        wanted = [int(i) for i in ids]
+        got: dict[int, Any] = {}
+        for a in range(0, len(wanted), BATCH):
+            for row in self._call("get", self._client.get, self.name, ids=wanted[a:a + BATCH],
+                                  output_fields=["vector"]):
+                got[int(row["id"])] = row["vector"]
+        missing = [i for i in wanted if i not in got]
+        if missing:
+            raise KeyError(missing[0])
+        return np.array([got[i] for i in wanted], dtype=np.float32).reshape(len(wanted), self.dim)
+
+    def ids(self) -> np.ndarray:
+        iterator = self._call("query", self._client.query_iterator, self.name, batch_size=BATCH,
+                              filter="id >= 0", output_fields=["id"])
+        out: list[int] = []
+        try:
+            while batch := iterator.next():
+                out += [int(r["id"]) for r in batch]
+        finally:
+            iterator.close()
+        return np.array(out, dtype=np.int64)
+
+    def count(self, kind: str | None = None, lang: str | None = None) -> int:
+        expression = _filter(kind, lang, None) if kind else (f'lang == "{_lang(lang)}"' if lang else "")
+        rows = self._call("count", self._client.query, self.name, filter=expression, output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:  # see __init__
+            raise StoreError(f"the Milvus store failed to {what}: {_reason(exc)} "
+                             "(check that the server runs; the local index is unchanged)") from None
+
+
+def _filter(kind: str | None, lang: str | None, owners: np.ndarray | None) -> str:
+    """A Milvus boolean expression; every value is checked or an int, so nothing from outside is spliced in."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown row kind {kind!r}")
+    parts = [f'kind == "{kind}"']
+    if lang is not None:
+        parts.append(f'lang == "{_lang(lang)}"')
+    if owners is not None:
+        parts.append(f"owner in [{', '.join(str(int(o)) for o in owners)}]")
+    return " and ".join(parts)
+
+
+def _lang(lang: str | None) -> str:
+    if not lang or not _LANG.fullmatch(lang):
+        raise ValueError(f"not a language code: {lang!r}")
+    return lang
+
+
+def _check_file(path: Path) -> None:
+    """A Milvus Lite file: never a symlink, in a folder that exists."""
+    if path.is_symlink():
+        raise StoreError(f"the Milvus store {path} is a symbolic link: give the real file's path")
+    if not path.parent.is_dir():
+        raise StoreError(f"the folder of the Milvus store {path} does not exist: create it first "
+                         f"(`mkdir -p {path.parent}`)")
+
+
+def _reason(exc: Exception) -> str:
+    """One short line from a pymilvus or grpc error."""
+    text = " ".join(str(getattr(exc, "message", "") or exc).split())
+    return (text or type(exc).__name__)[:200]

@@ -1,0 +1,105 @@
+"""Rows: every stored vector with a stable id, its kind, its language and its owner.
+
+An id is derived from what the vector stands for — kind, source file, span and text for a passage; its
+passage, place and text for a sentence; language and word for a word — so a rebuild of unchanged text
+keeps its ids and changed text gets new ones. A sentence is owned by its passage; a passage and a word
+own themselves, so "the rows of these passages" is one filter on the owner for every kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.chunking import Chunk
+from rag.text import split_sentences
+
+PASSAGE, SENTENCE, WORD = "passage", "sentence", "word"
+KINDS = (PASSAGE, SENTENCE, WORD)
+
+
+def row_id(kind: str, *parts: object) -> int:
+    """A stable 63-bit id (a positive int64, what Milvus takes as a primary key) of kind and its parts."""
+    digest = hashlib.sha256("\0".join([kind, *map(str, parts)]).encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def passage_id(chunk: Chunk) -> int:
+    """The id of a passage: its file, its span and its text."""
+    return row_id(PASSAGE, chunk.source, chunk.start, chunk.end, chunk.embedding_text())
+
+
+def sentence_ids(chunk: Chunk) -> list[int]:
+    """The ids of a passage's sentences, in their order (as rag.text splits them)."""
+    owner = passage_id(chunk)
+    return [row_id(SENTENCE, owner, i, s) for i, s in enumerate(split_sentences(chunk.text))]
+
+
+def word_id(lang: str, word: str) -> int:
+    """The id of a corpus word's vector in one language."""
+    return row_id(WORD, lang, word)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Vectors with their ids, kinds, languages and owners, aligned by position."""
+
+    ids: np.ndarray  # (n,) int64
+    kinds: np.ndarray  # (n,) str
+    langs: np.ndarray  # (n,) str
+    owners: np.ndarray  # (n,) int64: a sentence's passage; a passage or a word itself
+    vectors: np.ndarray  # (n, dim) float32, unit length
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        if not (len(self.kinds) == len(self.langs) == len(self.owners) == len(self.vectors) == n):
+            raise ValueError("rows: ids, kinds, languages, owners and vectors differ in length")
+        if len(np.unique(self.ids)) != n:
+            raise ValueError("rows: an id occurs twice")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def select(self, keep: np.ndarray) -> Rows:
+        """The rows where keep (a boolean mask or positions) is set."""
+        return Rows(self.ids[keep], self.kinds[keep], self.langs[keep], self.owners[keep], self.vectors[keep])
+
+
+def make_rows(ids: list[int], kind: str, langs: list[str], owners: list[int], vectors: np.ndarray) -> Rows:
+    """Rows of one kind from plain lists."""
+    return Rows(np.asarray(ids, dtype=np.int64).reshape(-1), np.full(len(ids), kind, dtype=object),
+                np.asarray(langs, dtype=object).reshape(-1), np.asarray(owners, dtype=np.int64).reshape(-1),
+                np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1))
+
+
+def join(parts: list[Rows]) -> Rows:
+    """Several row sets as one."""
+    return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("ids", "kinds", "langs", "owners",
+                                                                          "vectors")))
+
+
+def index_rows(chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray,
+               vocabulary: dict[str, list[str]], vocabulary_vectors: dict[str, np.ndarray]) -> Rows:
+    """Every row of a loaded index: its passages, their sentences (in passage order) and its words.
+
+    Args:
+        chunks: the passages, in the order of vectors' rows.
+        vectors: (passages, dim).
+        sentence_vectors: every passage's sentences, passage after passage.
+        vocabulary: language → its corpus words; vocabulary_vectors: language → (words, dim).
+    """
+    pids = [passage_id(c) for c in chunks]
+    sids, sowners, slangs = [], [], []
+    for chunk, pid in zip(chunks, pids, strict=True):
+        ids = sentence_ids(chunk)
+        sids += ids
+        sowners += [pid] * len(ids)
+        slangs += [chunk.lang] * len(ids)
+    parts = [make_rows(pids, PASSAGE, [c.lang for c in chunks], pids, vectors),
+             make_rows(sids, SENTENCE, slangs, sowners, sentence_vectors)]
+    for lang in sorted(vocabulary):
+        wids = [word_id(lang, w) for w in vocabulary[lang]]
+        parts.append(make_rows(wids, WORD, [lang] * len(wids), wids, vocabulary_vectors[lang]))
+    return join(parts)

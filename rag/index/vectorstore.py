@@ -1,0 +1,146 @@
+"""The vector store seam: what retrieval asks of wherever the vectors live, and how a store is named.
+
+Two backends implement it: `faiss` (rag.index.faiss_store, the default: the index folder's own vectors,
+in this process) and `milvus` (rag.index.milvus_store: Milvus Lite on a local file, or a Milvus server
+that many app instances share). A store is named by an address (`--store`, `RAG_STORE`):
+
+    faiss                       the index folder's vectors (the default, also for an empty address)
+    milvus:///path/to/rows.db   Milvus Lite, embedded in this process, on a local file
+    http://host:19530           a Milvus standalone or cluster (https:// too); credentials come from
+                                RAG_MILVUS_TOKEN (or RAG_MILVUS_USER and RAG_MILVUS_PASSWORD), never a file
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from rag.errors import StoreError
+from rag.index.rows import Rows
+
+FAISS, MILVUS = "faiss", "milvus"
+
+
+@dataclass(frozen=True)
+class Found:
+    """One query vector's nearest rows: ids, inner products and owners, aligned, in no particular order."""
+
+    ids: np.ndarray  # int64
+    scores: np.ndarray  # float32
+    owners: np.ndarray  # int64
+
+
+class VectorStore(Protocol):
+    """Rows keyed by id; search by inner product, filtered by kind, language and owner."""
+
+    max_k: int  # the most rows one search returns
+
+    def upsert(self, rows: Rows) -> None:
+        """Insert rows, replacing any with the same id."""
+
+    def delete(self, ids: np.ndarray) -> None:
+        """Remove the rows with these ids (unknown ids are ignored)."""
+
+    def search(self, vectors: np.ndarray, k: int, kind: str, lang: str | None = None,
+               owners: np.ndarray | None = None) -> list[Found]:
+        """The k rows of kind nearest each vector (one Found per row of vectors).
+
+        Args:
+            vectors: (q, dim) query vectors.
+            k: rows per query vector (at most max_k).
+            kind: passage, sentence or word.
+            lang: only rows of this language (None: every language).
+            owners: only rows owned by these ids (a passage owns itself and its sentences).
+        """
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The vectors of these ids, in their order.
+
+        Raises:
+            KeyError: an id is not stored.
+        """
+
+    def ids(self) -> np.ndarray:
+        """Every stored id."""
+
+    def count(self, kind: str | None = None, lang: str | None = None) -> int:
+        """How many rows (of kind, of language) are stored."""
+
+    def close(self) -> None:
+        """Release the store's resources."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """A parsed store address: the backend and where it is (a file for Milvus Lite, a URL for a server)."""
+
+    backend: str
+    where: str = ""
+
+    @property
+    def local(self) -> bool:
+        """True for a store inside the index folder or a local file (no server)."""
+        return self.backend == FAISS or not self.where.startswith(("http://", "https://"))
+
+
+def parse_address(address: str) -> Address:
+    """The backend and place an address names.
+
+    Raises:
+        StoreError: an address no backend takes (with the forms that work).
+    """
+    text = address.strip()
+    forms = "use `faiss`, `milvus:///path/to/rows.db` or `http://host:19530`"
+    if text in ("", FAISS):
+        return Address(FAISS)
+    parts = urlsplit(text)
+    if parts.scheme == MILVUS:
+        path = (parts.netloc + parts.path) if parts.netloc in ("", ".", "..") else ""
+        if not path or not path.endswith(".db") or parts.query or parts.fragment:
+            raise StoreError(f"store address {text!r}: a Milvus Lite store is a .db file, "
+                             "e.g. `milvus:///tmp/rows.db`")
+        return Address(MILVUS, str(Path(path).expanduser().resolve()))
+    if parts.scheme in ("http", "https"):
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if not parts.hostname or port is None or parts.path not in ("", "/") or parts.username or parts.password:
+            raise StoreError(f"store address {text!r}: a Milvus server is `http://host:port` (credentials go in "
+                             "RAG_MILVUS_TOKEN, not the address)")
+        return Address(MILVUS, f"{parts.scheme}://{parts.hostname}:{port}")
+    raise StoreError(f"store address {text!r} is not one this program knows: {forms}")
+
+
+def credentials() -> dict[str, str]:
+    """A Milvus server's credentials from the environment (never from the manifest or the address)."""
+    token = os.environ.get("RAG_MILVUS_TOKEN", "")
+    user, password = os.environ.get("RAG_MILVUS_USER", ""), os.environ.get("RAG_MILVUS_PASSWORD", "")
+    if token:
+        return {"token": token}
+    return {"user": user, "password": password} if user else {}
+
+
+def open_store(address: str, index: Any) -> VectorStore:
+    """The store an address names, for a loaded index (rag.store.Index).
+
+    The faiss store is the index folder's own vectors; a Milvus store is opened (created if new) for the
+    index's model and dimension — `rag index --store` fills it.
+
+    Raises:
+        StoreError: a bad address, an unreachable server, a wrong token or another dimension.
+    """
+    parsed = parse_address(address)
+    if parsed.backend == FAISS:
+        from rag.index.faiss_store import FaissStore
+
+        return FaissStore.of_index(index)
+    from rag.index.milvus_store import MilvusStore
+
+    return MilvusStore(parsed, index.manifest["model"], int(index.vectors.shape[1]))
+

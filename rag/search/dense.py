@@ -1,0 +1,113 @@
+"""Dense scoring: how close each passage, and each of its sentences, is to the question's vector.
+
+Every vector comes from the vector store (rag.index.vectorstore), by id: the index's own vectors by
+default, a Milvus collection with `--store`. Rows here are the index's passage rows (its chunks' order),
+which only this module maps to and from the store's ids.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.config import Settings
+from rag.index.rows import PASSAGE, SENTENCE, passage_id, sentence_ids
+from rag.index.vectorstore import Found, VectorStore
+from rag.store import Index
+
+EXACT_BELOW = 20_000  # passages (all languages) scored exhaustively; above, the store picks candidates
+
+
+class DenseScorer:
+    """Blends each passage's similarity with its best sentence's, on the model's stretched scale."""
+
+    def __init__(self, index: Index, settings: Settings, store: VectorStore) -> None:
+        self.index, self.settings, self.store = index, settings, store
+        self.ids = np.array([passage_id(c) for c in index.chunks], dtype=np.int64)
+        self._order = np.argsort(self.ids)
+        self.langs = sorted(index.ranges)
+        sentences = {lang: store.count(SENTENCE, lang) for lang in self.langs}
+        # Every row is scored when the corpus is small and one search can return a language's sentences.
+        self.exhaustive = len(self.ids) <= EXACT_BELOW and max(sentences.values(), default=0) <= store.max_k
+        self._sentences = sentences
+
+    def rows_of(self, ids: np.ndarray) -> np.ndarray:
+        """The passage rows of passage ids (every id must be the index's)."""
+        return self._order[np.searchsorted(self.ids, ids, sorter=self._order)]
+
+    def scores(self, vector: np.ndarray) -> np.ndarray | None:
+        """Every passage's dense score, or None when the corpus is too large to score exhaustively."""
+        if not self.exhaustive:
+            return None
+        chunk = np.full(len(self.ids), -1.0, dtype=np.float32)
+        best = np.full(len(self.ids), -1.0, dtype=np.float32)
+        for lang in self.langs:
+            lo, hi = self.index.ranges[lang]
+            found = self.store.search(vector, hi - lo, PASSAGE, lang)[0]
+            chunk[self.rows_of(found.ids)] = found.scores
+            if self._sentences[lang]:
+                self._best_of(self.store.search(vector, self._sentences[lang], SENTENCE, lang)[0], best)
+        return self._blend(chunk, np.maximum(best, chunk))
+
+    def rows(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """scores() for some passages only (large corpora, where scoring every row is too slow)."""
+        chunk = self.passage(rows, vector)
+        best = np.full(len(self.ids), -1.0, dtype=np.float32)
+        owners = self.ids[rows]
+        self._best_of(self.store.search(vector, self.store.max_k, SENTENCE, owners=owners)[0], best)
+        return self._blend(chunk, np.maximum(best[rows], chunk))
+
+    def passage(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """The cosine of each of these passages' own vector (no sentence) with vector."""
+        found = self.store.search(vector, len(rows), PASSAGE, owners=self.ids[rows])[0]
+        out = np.full(len(self.ids), -1.0, dtype=np.float32)
+        out[self.rows_of(found.ids)] = found.scores
+        return out[rows]
+
+    def vector(self, row: int) -> np.ndarray:
+        """A passage's own vector."""
+        return self.store.vectors(self.ids[[row]])[0]
+
+    def candidates(self, vector: np.ndarray, lang: str, n: int) -> np.ndarray:
+        """Rows of lang, counted from its first row, of the (at most) n passages nearest to vector."""
+        found = self.store.search(vector, n, PASSAGE, lang)[0]
+        return np.sort(self.rows_of(found.ids)) - self.index.ranges[lang][0]
+
+    def best_sentence(self, row: int, vector: np.ndarray, among: list[int] | None = None) -> int | None:
+        """Index (within the passage) of the sentence closest to vector, or None if it has no sentences.
+
+        among: consider only these sentences (within the passage) when any is given.
+        """
+        ids = sentence_ids(self.index.chunks[row])
+        found = self.store.search(vector, len(ids), SENTENCE, owners=self.ids[[row]])[0]
+        if not len(found.ids):
+            return None
+        similarity = dict(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
+        scored = [similarity.get(i, -np.inf) for i in ids]
+        chosen = [i for i in among or [] if i < len(ids)]
+        return max(chosen, key=lambda i: scored[i]) if chosen else int(np.argmax(scored))
+
+    def _best_of(self, found: Found, best: np.ndarray) -> None:
+        """Raise best[row] to the best score among each passage's sentences in found."""
+        if len(found.ids):
+            np.maximum.at(best, self.rows_of(found.owners), found.scores)
+
+    def _blend(self, chunk: np.ndarray, best_sentence: np.ndarray) -> np.ndarray:
+        a = self.settings.sentence_weight
+        return self._rescale((1 - a) * chunk + a * best_sentence)
+
+    def _rescale(self, dense: np.ndarray) -> np.ndarray:
+        # e5 cosines sit in a narrow band (unrelated text ≈ 0.7): stretch it so fusion weights mean the same.
+        floor = self.settings.dense_floor
+        return (dense - floor) / (1 - floor)
+
+
+def one_blas_thread() -> None:
+    """Run numpy's BLAS on one thread in this process.
+
+    Our products are small (passages × one question); BLAS threads only wait for work, spinning
+    against the model's own threads: warm ask() p50 16.5 ms with one BLAS thread, 35–40 ms with two
+    (2 cores, 300 eval questions). Parallelism comes from the model's engine and from serving threads.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
