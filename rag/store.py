@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,9 @@ class Index:
         """Rows of [lo, hi) (one language), counted from lo, of the n passages nearest to vector."""
         return ann.candidates(self.faiss_index, vector, lo, hi, n, self.manifest.get("nprobe"))
 
-    @property
+    @cached_property
     def ranges(self) -> dict[str, tuple[int, int]]:
-        """Each language's contiguous row range (chunks are stored sorted by language)."""
+        """Each language's contiguous row range (chunks are stored sorted by language; computed once)."""
         out: dict[str, tuple[int, int]] = {}
         for i, chunk in enumerate(self.chunks):
             lo, _ = out.get(chunk.lang, (i, i))

@@ -20,7 +20,7 @@ from rag.embedding import Embedder, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError, RagError
 from rag.fingerprint import pipeline_fingerprint
 from rag.index.sync import Synced, sync_store
-from rag.index.vectorstore import FAISS, parse_address
+from rag.index.vectorstore import FAISS, check_store, parse_address
 from rag.names import NameNormalizer
 from rag.search import prebuilt
 from rag.search.adapter import install_shipped
@@ -77,7 +77,8 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         StoreError: settings.store is not an address, or its store cannot be opened or written (the index
             folder is built first; the store is left as it was).
     """
-    if parse_address(settings.store).backend != FAISS:  # a bad address fails before any work
+    if parse_address(settings.store).backend != FAISS:
+        check_store(settings.store)  # a bad address or an unreachable store fails before any work
         return replace(_build(settings, embedder, force, progress, strict, listener), store=sync_store(settings))
     return _build(settings, embedder, force, progress, strict, listener)
 

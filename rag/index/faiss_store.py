@@ -2,8 +2,8 @@
 for a large index the FAISS approximate index (rag.ann) to find its passages' candidates.
 
 Rows are kept in one matrix per (kind, language), a view of the loaded index's matrices where it can be
-(no copy); a search scans only the group it asks for, and an owner filter reads a passage's sentences
-by their range. upsert and delete rebuild the touched groups (and drop the approximate index, whose row
+(no copy); a search scans only the group it asks for, and an owner filter finds a passage's sentences
+by binary search. upsert and delete rebuild the touched groups (and drop the approximate index, whose row
 numbers they would invalidate): the index folder itself is rewritten by `rag index`, not through here.
 """
 
@@ -19,22 +19,14 @@ from rag.index.vectorstore import Found
 
 
 class _Group:
-    """The rows of one kind and language: ids, owners and vectors, and where each owner's rows are."""
+    """The rows of one kind and language: ids, owners and vectors, and lookups by id and by owner."""
 
     def __init__(self, rows: Rows, approximate: Any = None, offset: int = 0, nprobe: int | None = None) -> None:
         self.rows = rows
         self.approximate, self.offset, self.nprobe = approximate, offset, nprobe  # a passage group of a large index
-        self._spans: dict[int, tuple[int, int]] | None = None
+        self._by_owner: np.ndarray | None = None  # positions sorted by owner (stable)
+        self._sorted_owners = np.zeros(0, dtype=np.int64)
         self._position: dict[int, int] | None = None
-
-    def spans(self) -> dict[int, tuple[int, int]]:
-        """Owner → [first, last) positions of its rows (rows are kept grouped by owner)."""
-        if self._spans is None:
-            owners = self.rows.owners
-            starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else np.zeros(0, int)
-            ends = np.r_[starts[1:], len(owners)]
-            self._spans = {int(owners[a]): (int(a), int(b)) for a, b in zip(starts, ends, strict=True)}
-        return self._spans
 
     def position(self) -> dict[int, int]:
         """Id → position."""
@@ -44,9 +36,15 @@ class _Group:
 
     def among(self, owners: np.ndarray) -> np.ndarray:
         """Positions of the rows these owners own."""
-        spans = self.spans()
-        found = [spans[o] for o in map(int, owners) if o in spans]
-        return np.concatenate([np.arange(a, b) for a, b in found]) if found else np.zeros(0, dtype=np.int64)
+        if self._by_owner is None:
+            self._by_owner = np.argsort(self.rows.owners, kind="stable")
+            self._sorted_owners = self.rows.owners[self._by_owner]
+        wanted = np.asarray(owners, dtype=np.int64)
+        left = np.searchsorted(self._sorted_owners, wanted, "left")
+        sizes = np.searchsorted(self._sorted_owners, wanted, "right") - left
+        # The positions left[i] .. left[i] + sizes[i] - 1 of every owner, in one vector.
+        steps = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        return self._by_owner[np.repeat(left, sizes) + steps]
 
 
 class FaissStore:
@@ -73,10 +71,7 @@ class FaissStore:
     def _regroup(self, rows: Rows) -> None:
         for kind, lang in sorted(set(zip(rows.kinds, rows.langs, strict=True))):
             mask = (rows.kinds == kind) & (rows.langs == lang)
-            # Grouped by owner, stably, so a passage's sentences are one range.
-            part = rows.select(np.flatnonzero(mask))
-            self._groups[(kind, lang)] = _Group(part.select(np.argsort(part.owners, kind="stable"))
-                                                if not _grouped(part.owners) else part)
+            self._groups[(kind, lang)] = _Group(rows.select(np.flatnonzero(mask)))
 
     def upsert(self, rows: Rows) -> None:
         self.delete(rows.ids)
@@ -123,12 +118,6 @@ class FaissStore:
 
     def close(self) -> None:
         self._groups.clear()
-
-
-def _grouped(owners: np.ndarray) -> bool:
-    """True when each owner's rows are already consecutive."""
-    starts = np.count_nonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else 0
-    return starts == len(np.unique(owners))
 
 
 def _search_group(group: _Group, vector: np.ndarray, k: int, owners: np.ndarray | None) -> Found:

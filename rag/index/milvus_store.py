@@ -35,28 +35,20 @@ class MilvusStore:
     max_k = MAX_K
 
     def __init__(self, address: Address, model: str, dim: int) -> None:
-        try:
-            from pymilvus import MilvusClient
-        except ImportError:
-            raise StoreError("a Milvus store needs pymilvus and milvus-lite: "
-                             "`python -m pip install pymilvus milvus-lite`") from None
-        # pymilvus logs every failed call with a traceback on stderr; ours become one StoreError line instead.
-        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
         self.dim, self.name = dim, collection_name(model)
-        if address.local:
-            _check_file(Path(address.where))
+        self._client = connect(address)
         try:
-            self._client = MilvusClient(address.where, timeout=10, **({} if address.local else credentials()))
             if self._client.has_collection(self.name):
                 self._check_dim()
             else:
                 self._create()
             self._client.load_collection(self.name)
         except StoreError:
+            self._client.close()
             raise
         except Exception as exc:  # pymilvus raises its own types and grpc's, none documented as a set
-            raise StoreError(f"cannot open the Milvus store at {address.where}: {_reason(exc)} "
-                             "(check the address, that the server runs, and RAG_MILVUS_TOKEN)") from None
+            self._client.close()
+            raise StoreError(f"cannot open the Milvus store at {address.where}: {_reason(exc)}") from None
 
     def _create(self) -> None:
         from pymilvus import DataType, MilvusClient
@@ -141,6 +133,30 @@ class MilvusStore:
         except Exception as exc:  # see __init__
             raise StoreError(f"the Milvus store failed to {what}: {_reason(exc)} "
                              "(check that the server runs; the local index is unchanged)") from None
+
+
+def connect(address: Address) -> Any:
+    """A client of the Milvus at address, its connection (and credentials) checked.
+
+    Raises:
+        StoreError: pymilvus missing, a symlinked or homeless Lite file, an unreachable server, a wrong token.
+    """
+    try:
+        from pymilvus import MilvusClient
+    except ImportError:
+        raise StoreError("a Milvus store needs pymilvus and milvus-lite: "
+                         "`python -m pip install pymilvus milvus-lite`") from None
+    # pymilvus logs every failed call with a traceback on stderr; ours become one StoreError line instead.
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    if address.local:
+        _check_file(Path(address.where))
+    try:
+        client = MilvusClient(address.where, timeout=10, **({} if address.local else credentials()))
+        client.list_collections()  # a wrong token fails here, not at the first search
+        return client
+    except Exception as exc:  # see MilvusStore.__init__
+        raise StoreError(f"cannot open the Milvus store at {address.where}: {_reason(exc)} "
+                         "(check the address, that the server runs, and RAG_MILVUS_TOKEN)") from None
 
 
 def _filter(kind: str | None, lang: str | None, owners: np.ndarray | None) -> str:

@@ -144,3 +144,16 @@ def open_store(address: str, index: Any) -> VectorStore:
 
     return MilvusStore(parsed, index.manifest["model"], int(index.vectors.shape[1]))
 
+
+def check_store(address: str) -> None:
+    """Fail now if the store an address names cannot be reached (before a build does any work).
+
+    Raises:
+        StoreError: a bad address, an unreachable server, a wrong token.
+    """
+    parsed = parse_address(address)
+    if parsed.backend != FAISS:
+        from rag.index.milvus_store import connect
+
+        connect(parsed).close()
+

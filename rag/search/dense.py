@@ -12,6 +12,7 @@ import numpy as np
 from rag.config import Settings
 from rag.index.rows import PASSAGE, SENTENCE, passage_id, sentence_ids
 from rag.index.vectorstore import Found, VectorStore
+from rag.lru import LRU
 from rag.store import Index
 
 EXACT_BELOW = 20_000  # passages (all languages) scored exhaustively; above, the store picks candidates
@@ -24,11 +25,13 @@ class DenseScorer:
         self.index, self.settings, self.store = index, settings, store
         self.ids = np.array([passage_id(c) for c in index.chunks], dtype=np.int64)
         self._order = np.argsort(self.ids)
-        self.langs = sorted(index.ranges)
+        self.ranges = index.ranges
+        self.langs = sorted(self.ranges)
         sentences = {lang: store.count(SENTENCE, lang) for lang in self.langs}
         # Every row is scored when the corpus is small and one search can return a language's sentences.
         self.exhaustive = len(self.ids) <= EXACT_BELOW and max(sentences.values(), default=0) <= store.max_k
         self._sentences = sentences
+        self._sentence_ids: LRU[int, list[int]] = LRU(4096)  # of passages recently highlighted
 
     def rows_of(self, ids: np.ndarray) -> np.ndarray:
         """The passage rows of passage ids (every id must be the index's)."""
@@ -41,7 +44,7 @@ class DenseScorer:
         chunk = np.full(len(self.ids), -1.0, dtype=np.float32)
         best = np.full(len(self.ids), -1.0, dtype=np.float32)
         for lang in self.langs:
-            lo, hi = self.index.ranges[lang]
+            lo, hi = self.ranges[lang]
             found = self.store.search(vector, hi - lo, PASSAGE, lang)[0]
             chunk[self.rows_of(found.ids)] = found.scores
             if self._sentences[lang]:
@@ -70,14 +73,14 @@ class DenseScorer:
     def candidates(self, vector: np.ndarray, lang: str, n: int) -> np.ndarray:
         """Rows of lang, counted from its first row, of the (at most) n passages nearest to vector."""
         found = self.store.search(vector, n, PASSAGE, lang)[0]
-        return np.sort(self.rows_of(found.ids)) - self.index.ranges[lang][0]
+        return np.sort(self.rows_of(found.ids)) - self.ranges[lang][0]
 
     def best_sentence(self, row: int, vector: np.ndarray, among: list[int] | None = None) -> int | None:
         """Index (within the passage) of the sentence closest to vector, or None if it has no sentences.
 
         among: consider only these sentences (within the passage) when any is given.
         """
-        ids = sentence_ids(self.index.chunks[row])
+        ids = self._sentence_ids.get_or_compute(row, lambda r: sentence_ids(self.index.chunks[r]))
         found = self.store.search(vector, len(ids), SENTENCE, owners=self.ids[[row]])[0]
         if not len(found.ids):
             return None

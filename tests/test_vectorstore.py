@@ -1,0 +1,184 @@
+"""The vector store contract, run against every backend: FAISS (in memory) and Milvus Lite (a local file)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.errors import StoreError
+from rag.index.faiss_store import FaissStore
+from rag.index.milvus_store import MilvusStore, _filter
+from rag.index.rows import PASSAGE, SENTENCE, WORD, Rows, join, make_rows
+from rag.index.sync import sync
+from rag.index.vectorstore import MILVUS, Address, VectorStore, parse_address
+
+DIM = 16
+_names = itertools.count()
+
+Factory = Callable[[], VectorStore]
+
+
+@pytest.fixture(scope="module")
+def milvus_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("milvus") / "rows.db"
+
+
+@pytest.fixture(params=["faiss", "milvus"])
+def make_store(request: pytest.FixtureRequest, milvus_file: Path) -> Iterator[Factory]:
+    """A factory of empty stores of one backend (Milvus: a new collection in one Lite file per module)."""
+    made: list[VectorStore] = []
+
+    def make() -> VectorStore:
+        store: VectorStore = (FaissStore() if request.param == "faiss" else
+                              MilvusStore(Address(MILVUS, str(milvus_file)), f"test-{next(_names)}", DIM))
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
+
+
+def unit(n: int, seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(n, DIM)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def sample_rows(seed: int = 0) -> Rows:
+    """Six passages (three a language), two sentences each, and four words."""
+    passages = make_rows(list(range(1, 7)), PASSAGE, ["en"] * 3 + ["de"] * 3, list(range(1, 7)), unit(6, seed))
+    owners = [p for p in range(1, 7) for _ in range(2)]
+    sentences = make_rows(list(range(101, 113)), SENTENCE, ["en"] * 6 + ["de"] * 6, owners, unit(12, seed + 1))
+    words = make_rows([201, 202, 203, 204], WORD, ["en", "en", "de", "de"], [201, 202, 203, 204], unit(4, seed + 2))
+    return join([passages, sentences, words])
+
+
+def exact(rows: Rows, vector: np.ndarray, kind: str, lang: str | None = None,
+          owners: list[int] | None = None) -> dict[int, float]:
+    keep = (rows.kinds == kind) & ((rows.langs == lang) if lang else True)
+    if owners is not None:
+        keep &= np.isin(rows.owners, owners)
+    return {int(i): float(s) for i, s in zip(rows.ids[keep], rows.vectors[keep] @ vector, strict=True)}
+
+
+def top(scores: dict[int, float], k: int) -> set[int]:
+    return set(sorted(scores, key=lambda i: -scores[i])[:k])
+
+
+def test_search_finds_the_exact_nearest_rows_of_a_kind_and_language(make_store: Factory) -> None:
+    store, rows = make_store(), sample_rows()
+    store.upsert(rows)
+    q = unit(1, 9)[0]
+    for kind, lang, k in [(PASSAGE, "en", 2), (PASSAGE, None, 4), (SENTENCE, "de", 3), (WORD, "en", 5)]:
+        found = store.search(q, k, kind, lang)[0]
+        want = exact(rows, q, kind, lang)
+        assert set(found.ids.tolist()) == top(want, k)
+        assert np.allclose(found.scores, [want[i] for i in found.ids.tolist()], atol=1e-5)
+
+
+def test_an_owner_filter_returns_those_passages_and_their_sentences_only(make_store: Factory) -> None:
+    store, rows = make_store(), sample_rows()
+    store.upsert(rows)
+    q = unit(1, 3)[0]
+    sentences = store.search(q, 100, SENTENCE, owners=np.array([2, 5]))[0]
+    assert set(sentences.ids.tolist()) == {103, 104, 109, 110}
+    assert sorted(sentences.owners.tolist()) == [2, 2, 5, 5]
+    passages = store.search(q, 100, PASSAGE, owners=np.array([5]))[0]
+    assert passages.ids.tolist() == [5] and passages.scores[0] == pytest.approx(exact(rows, q, PASSAGE)[5], abs=1e-5)
+
+
+def test_several_query_vectors_get_one_result_each(make_store: Factory) -> None:
+    store, rows = make_store(), sample_rows()
+    store.upsert(rows)
+    queries = unit(3, 4)
+    for q, found in zip(queries, store.search(queries, 1, PASSAGE, "de"), strict=True):
+        assert found.ids.tolist() == list(top(exact(rows, q, PASSAGE, "de"), 1))
+
+
+def test_count_ids_and_vectors_by_id(make_store: Factory) -> None:
+    store, rows = make_store(), sample_rows()
+    store.upsert(rows)
+    assert store.count() == 22 and store.count(PASSAGE) == 6 and store.count(SENTENCE, "en") == 6
+    assert sorted(store.ids().tolist()) == sorted(rows.ids.tolist())
+    asked = np.array([203, 1, 110])
+    got = store.vectors(asked)
+    assert np.allclose(got, rows.vectors[[list(rows.ids).index(i) for i in asked]], atol=1e-6)
+    with pytest.raises(KeyError):
+        store.vectors(np.array([1, 999]))
+
+
+def test_upsert_replaces_a_row_and_delete_removes_it(make_store: Factory) -> None:
+    store, rows = make_store(), sample_rows()
+    store.upsert(rows)
+    moved = rows.select(np.flatnonzero(rows.ids == 4))
+    new = Rows(moved.ids, moved.kinds, moved.langs, moved.owners, unit(1, 77))
+    store.upsert(new)
+    assert store.count() == 22
+    assert np.allclose(store.vectors(np.array([4])), new.vectors, atol=1e-6)
+    assert store.search(new.vectors[0], 1, PASSAGE, "de")[0].ids.tolist() == [4]
+    store.delete(np.array([4, 107, 108, 12345]))  # an unknown id is ignored
+    assert store.count() == 19 and 4 not in store.ids().tolist()
+    assert 4 not in store.search(new.vectors[0], 10, PASSAGE)[0].ids.tolist()
+
+
+def test_sync_writes_only_what_changed(make_store: Factory) -> None:
+    store, rows = make_store(), sample_rows()
+    first = sync(store, rows)
+    assert (first.added, first.kept, first.deleted) == (22, 0, 0)
+    again = sync(store, rows)
+    assert (again.added, again.kept, again.deleted) == (0, 22, 0)
+    # One passage's text changed: its id is new (ids stand for text), the old row goes.
+    changed = rows.ids.copy()
+    changed[rows.ids == 2] = 7
+    owners = rows.owners.copy()
+    owners[rows.owners == 2] = 7
+    edited = Rows(changed, rows.kinds, rows.langs, owners, rows.vectors)
+    step = sync(store, edited)
+    assert (step.added, step.kept, step.deleted) == (1, 21, 1)
+    assert sorted(store.ids().tolist()) == sorted(edited.ids.tolist())
+
+
+def test_a_milvus_collection_of_another_dimension_is_refused(milvus_file: Path) -> None:
+    MilvusStore(Address(MILVUS, str(milvus_file)), "dims", DIM).close()
+    with pytest.raises(StoreError, match=r"16-dimensional .* makes 8: use another store address"):
+        MilvusStore(Address(MILVUS, str(milvus_file)), "dims", 8)
+
+
+def test_a_symlinked_milvus_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "real.db").mkdir()
+    (tmp_path / "link.db").symlink_to(tmp_path / "real.db")
+    with pytest.raises(StoreError, match="symbolic link"):
+        MilvusStore(Address(MILVUS, str(tmp_path / "link.db")), "m", DIM)
+
+
+def test_milvus_filters_never_splice_in_outside_text() -> None:
+    assert _filter(SENTENCE, "de", np.array([3, 4])) == 'kind == "sentence" and lang == "de" and owner in [3, 4]'
+    for kind, lang in [('passage" or 1==1 or "', None), (PASSAGE, 'de" or kind != "x')]:
+        with pytest.raises(ValueError):
+            _filter(kind, lang, None)
+
+
+@pytest.mark.parametrize(("address", "backend", "where"), [
+    ("", "faiss", ""), ("faiss", "faiss", ""), (" faiss ", "faiss", ""),
+    ("milvus:///tmp/x.db", "milvus", "/tmp/x.db"),
+    ("http://db.example:19530", "milvus", "http://db.example:19530"),
+    ("https://db.example:443/", "milvus", "https://db.example:443"),
+])
+def test_store_addresses(address: str, backend: str, where: str) -> None:
+    parsed = parse_address(address)
+    assert (parsed.backend, parsed.where) == (backend, where)
+
+
+@pytest.mark.parametrize(("address", "says"), [
+    ("milvus://x", "a .db file"), ("milvus:///tmp/x.txt", "a .db file"), ("milvus:///tmp/x.db?a=1", "a .db file"),
+    ("http://host", "http://host:port"), ("http://user:pw@host:19530", "RAG_MILVUS_TOKEN"),
+    ("http://host:19530/db", "http://host:port"), ("http://host:99999", "http://host:port"),
+    ("ftp://host", "not one this program knows"), ("qdrant", "not one this program knows"),
+])
+def test_bad_store_addresses_name_the_forms_that_work(address: str, says: str) -> None:
+    with pytest.raises(StoreError, match=says.replace(".", r"\.")):
+        parse_address(address)
