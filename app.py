@@ -53,6 +53,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--allow-upload", action="store_true",
                         help="let readers add documents from the page (PDF, Word, HTML, text); only on "
                              "127.0.0.1 or with --auth-file")
+    parser.add_argument("--store", default=None, metavar="ADDRESS",
+                        help="where vectors are searched: faiss (default), milvus:///path/rows.db (Milvus Lite) or "
+                             "http://host:19530 (a Milvus server many pages share); default: RAG_STORE")
     parser.add_argument("--auth", default=os.environ.get("RAG_AUTH"), metavar="USER:PASSWORD",
                         help="ask for this login before showing the page (default: RAG_AUTH); other users "
                              "of this machine can read it in `ps`: prefer RAG_AUTH or --auth-file")
@@ -103,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import gradio  # noqa: F401 - first: the page's import would otherwise share the cores with a build
 
-        assistant = open_or_prepare(Settings.from_env())
+        assistant = open_or_prepare(Settings.from_env(store=args.store))
         launch(assistant, host=args.host, port=args.port, auth=args.auth, allow_upload=args.allow_upload)
     except RagError as exc:
         print(f"error: {printable(str(exc))}", file=sys.stderr)

@@ -24,6 +24,24 @@ from rag.config import Settings
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 SAMPLE_FILES, PER_FILE = 400, 5  # the 2,000-passage sample
 RECALL_AT = 10
+# Milvus Lite held 2.3 GB at its peak for 100,000 passages and grows with them: a million would need about
+# 23 GB, this 24 GB machine's whole memory. Larger sizes are reported as not run, with that reason.
+MILVUS_UP_TO = 100_000
+
+
+def _milvus_size(context: Any, n: int, tmp: Path) -> dict[str, Any]:
+    """The Milvus Lite figures of one size, in a fresh process (or why they were not measured)."""
+    import importlib.util
+
+    if importlib.util.find_spec("pymilvus") is None:
+        return {"passages": n, "skipped": "pymilvus is not installed: `python -m pip install pymilvus milvus-lite`"}
+    if n > MILVUS_UP_TO:
+        return {"passages": n, "skipped": f"not run above {MILVUS_UP_TO:,} passages (memory, see MILVUS_UP_TO)"}
+    from benchmarks.scale_milvus import scale_milvus
+
+    (tmp / f"milvus-{n}").mkdir()
+    with context.Pool(1) as pool:
+        return dict(pool.apply(scale_milvus, (n, str(tmp / "sample.npz"), str(tmp / f"milvus-{n}"))))
 
 
 def files_incremental(settings: Settings, folder: Path, files: int, progress: bool = False) -> dict[str, Any]:
@@ -137,8 +155,10 @@ NOTE = ("vectors are synthetic beyond the 2,000-passage sample embedded with the
 
 
 def run_scale(settings: Settings, sizes: tuple[int, ...] = DEFAULT_SIZES, progress: bool = True,
-              full_build: int = 0) -> dict[str, Any]:
+              full_build: int = 0, milvus: bool = True) -> dict[str, Any]:
     """Figures for each corpus size; every size is indexed and measured in its own process.
+
+    milvus: also measure the Milvus store (Milvus Lite) on the same vectors, up to MILVUS_UP_TO passages.
 
     full_build: also build a synthetic corpus of about this many passages through the whole product
     build (benchmarks.fullbuild), measuring its peak memory; 0 skips it.
@@ -148,7 +168,8 @@ def run_scale(settings: Settings, sizes: tuple[int, ...] = DEFAULT_SIZES, progre
     from benchmarks.machine import machine
     from benchmarks.synthetic import synthetic_vectors
 
-    rows = []
+    rows: list[dict[str, Any]] = []
+    milvus_rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="rag-scale-") as folder:
         tmp = Path(folder)
         sample = embed_sample(settings, tmp / "sample", progress)
@@ -170,6 +191,8 @@ def run_scale(settings: Settings, sizes: tuple[int, ...] = DEFAULT_SIZES, progre
             row.update(projected_build_s=round(projected, 1), build_passages_per_s=round(n / projected, 1),
                        projected_index_mb=round(row["vector_files_mb"] + n * per_passage / 2**20, 1))
             rows.append(row)
+            if milvus:
+                milvus_rows.append(_milvus_size(context, n, tmp))
         built = None
         if full_build:
             from benchmarks.fullbuild import full_build as build_all
@@ -181,7 +204,7 @@ def run_scale(settings: Settings, sizes: tuple[int, ...] = DEFAULT_SIZES, progre
             "sample": {"passages": sample["passages"], "build_s": round(sample["build_s"], 2),
                        "build_passages_per_s": round(rate, 1), "queries": len(sample["queries"]),
                        "nearest_neighbour_cosine": check},
-            "sizes": rows}
+            "sizes": rows, "milvus": milvus_rows}
 
 
 def format_scale(result: dict[str, Any]) -> str:
@@ -206,6 +229,10 @@ def format_scale(result: dict[str, Any]) -> str:
         lines.append(f"full build, measured: {b['passages']} passages ({b['dim']} dimensions, stand-in embedder): "
                      f"peak RSS {b['peak_rss_mb']} MB, {b['build_s']} s without the model's time, "
                      f"index {b['index_mb']} MB on disk")
+    for r in result.get("milvus", []):
+        lines.append(f"{r['passages']:>10} milvus: {r['skipped']}" if "skipped" in r else
+                     f"{r['passages']:>10} {r['store']:>24} {r['build_s']:>13} (upsert) {'':>21} {r['store_mb']:>10} "
+                     f"{'':>9} {r['peak_rss_mb']:>12} {'':>22} {r['query_p95_ms']:>7} {r['recall_at_10']:>9}")
     lines.append("* projected (see note); p95: one question, both languages, 200 candidates each + exact rescoring; "
                  "serve RSS counts the memory-mapped files' pages (page cache), private does not")
     return "\n".join(lines)

@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true",
                    help="every eval question (not the test split) and every question for throughput: ~15 minutes")
     p.add_argument("--set", type=Path, help="eval set for latency and hit@3 (default: eval/qa.jsonl)")
+    p.add_argument("--store", help="where vectors are searched: faiss (the index folder's, default), "
+                   "milvus:///path/rows.db (Milvus Lite) or http://host:19530 (a Milvus server); default: RAG_STORE")
     p.add_argument("--no-baseline", action="store_true",
                    help="skip the LangChain baselines (FAISS store, BM25+FAISS ensemble)")
     p.add_argument("--full-build", type=int, default=100_000, metavar="N",

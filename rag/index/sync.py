@@ -40,7 +40,7 @@ def sync_store(settings: Settings) -> Synced:
     """Bring the vector store settings.store names in line with the index folder: only rows whose ids
     (their text) it lacks are added, rows the index no longer has are deleted."""
     index = load_index(settings.index_dir)
-    store = open_store(settings.store, index)
+    store = open_store(settings.store, index, check=False)
     try:
         return sync(store, index_rows(index.chunks, index.vectors, index.sentence_vectors, index.vocabulary,
                                       index.vocabulary_vectors))

@@ -126,11 +126,14 @@ def credentials() -> dict[str, str]:
     return {"user": user, "password": password} if user else {}
 
 
-def open_store(address: str, index: Any) -> VectorStore:
+def open_store(address: str, index: Any, check: bool = True) -> VectorStore:
     """The store an address names, for a loaded index (rag.store.Index).
 
     The faiss store is the index folder's own vectors; a Milvus store is opened (created if new) for the
     index's model and dimension — `rag index --store` fills it.
+
+    Args:
+        check: refuse a store that does not hold the index's passages (sync opens it to fill it: False).
 
     Raises:
         StoreError: a bad address, an unreachable server, a wrong token or another dimension.
@@ -142,7 +145,28 @@ def open_store(address: str, index: Any) -> VectorStore:
         return FaissStore.of_index(index)
     from rag.index.milvus_store import MilvusStore
 
-    return MilvusStore(parsed, index.manifest["model"], int(index.vectors.shape[1]))
+    store = MilvusStore(parsed, index.manifest["model"], int(index.vectors.shape[1]))
+    if check:
+        _check_holds(store, index, address)
+    return store
+
+
+def _check_holds(store: VectorStore, index: Any, address: str) -> None:
+    """Refuse a store that does not hold the index's passages (never filled, or filled from another corpus)."""
+    from rag.index.rows import PASSAGE, passage_id
+
+    held = store.count(PASSAGE)
+    sample = [passage_id(c) for c in index.chunks[:: max(1, len(index.chunks) // 20)]]
+    try:
+        store.vectors(np.array(sample, dtype=np.int64))
+        missing = False
+    except KeyError:
+        missing = True
+    if missing or held != len(index.chunks):
+        store.close()
+        raise StoreError(f"the store {address} does not hold this index's {len(index.chunks)} passages "
+                         f"({held} stored{', not all of them these' if missing and held else ''}): fill it with "
+                         f"`rag index --store {address}`")
 
 
 def check_store(address: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from rag.config import Settings
+from rag.errors import StoreError
 from rag.index.rows import PASSAGE, SENTENCE, passage_id, sentence_ids
 from rag.index.vectorstore import Found, VectorStore
 from rag.lru import LRU
@@ -34,8 +35,17 @@ class DenseScorer:
         self._sentence_ids: LRU[int, list[int]] = LRU(4096)  # of passages recently highlighted
 
     def rows_of(self, ids: np.ndarray) -> np.ndarray:
-        """The passage rows of passage ids (every id must be the index's)."""
-        return self._order[np.searchsorted(self.ids, ids, sorter=self._order)]
+        """The passage rows of passage ids.
+
+        Raises:
+            StoreError: an id is not one of the index's passages (the store holds another version of it).
+        """
+        at = np.searchsorted(self.ids, ids, sorter=self._order)
+        rows = self._order[np.minimum(at, len(self.ids) - 1)] if len(self.ids) else at
+        if len(ids) and not np.array_equal(self.ids[rows], ids):
+            raise StoreError("the vector store holds passages this index does not: bring it up to date with "
+                             f"`rag index --store {self.settings.store}`")
+        return rows
 
     def scores(self, vector: np.ndarray) -> np.ndarray | None:
         """Every passage's dense score, or None when the corpus is too large to score exhaustively."""
