@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.embedding import Embedder, load_embedder
-from rag.errors import IndexStaleError, RagError
+from rag.errors import IndexStaleError, RagError, StoreError
 from rag.retrieve import Retriever
 from rag.search.adapter import ADAPTER, Adapter, load_adapter
 from rag.store import MANIFEST, Index, load_index
@@ -108,6 +108,9 @@ class LiveIndex:
             if index.manifest["model"] != serving.index.manifest["model"]:
                 embedder = load_embedder(index.manifest["model"])
             fresh = Serving(index, make_retriever(index, embedder, self.settings), stamp)
+        except StoreError as exc:  # `rag index --store` writes the folder, then the store: try again next question
+            log.info("the rebuilt index in %s waits for its store: %s", serving.index.path, exc)
+            return serving
         except (RagError, OSError, ValueError, MemoryError) as exc:
             self._failed = stamp
             log.warning("the rebuilt index in %s cannot be loaded; still answering from the previous one: %s",

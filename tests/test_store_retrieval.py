@@ -74,3 +74,48 @@ def test_a_bad_store_is_one_line_and_exit_2(hashing_index: Settings, address: st
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and says in err and "Traceback" not in err
     assert sorted(p.name for p in hashing_index.index_dir.iterdir()) == before
+
+
+@pytest.mark.slow
+def test_a_store_holding_another_versions_rows_too_answers_the_same(hashing_index: Settings, tmp_path: Path) -> None:
+    """While a shared store is synced it holds the old and the new index's rows: each index reads its own."""
+    import numpy as np
+
+    from rag.index.milvus_store import MilvusStore
+    from rag.index.rows import PASSAGE, SENTENCE, join, make_rows
+    from rag.index.vectorstore import parse_address
+
+    settings = hashing_index.with_(store=f"milvus://{tmp_path / 'rows.db'}")
+    sync_store(settings)
+    faiss = Assistant.load(settings=hashing_index)
+    dim = faiss.index.vectors.shape[1]
+    store = MilvusStore(parse_address(settings.store), "hashing", dim)
+    # Rows of passages this index does not have (their texts were edited, say), near its own vectors.
+    noise = faiss.index.vectors[:20] + 0.01 * np.random.default_rng(0).normal(size=(20, dim)).astype(np.float32)
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    langs = [c.lang for c in faiss.index.chunks[:20]]
+    store.upsert(join([make_rows(list(range(1, 21)), PASSAGE, langs, list(range(1, 21)), noise),
+                       make_rows(list(range(21, 41)), SENTENCE, langs, list(range(1, 21)), noise)]))
+    store.close()
+    milvus = Assistant.load(settings=settings)
+    for question in QUESTIONS:
+        assert milvus.ask(question).to_dict() == faiss.ask(question).to_dict(), question
+
+
+@pytest.mark.slow
+def test_a_page_switches_to_a_rebuilt_index_once_its_store_holds_it(corpus_dir: Path, tmp_path: Path) -> None:
+    """`rag index --store` writes the folder, then the store: a live assistant waits for the store, then switches."""
+    from rag.index import build_index
+    from tests.conftest import hashing_settings
+
+    settings = hashing_settings(corpus_dir, tmp_path / "index").with_(store=f"milvus://{tmp_path / 'rows.db'}")
+    build_index(settings)
+    assistant = Assistant.load(settings=settings)
+    before = assistant.ask("Who plays Seon-woo?").to_dict()
+    (corpus_dir / "extra_en.txt").write_text("Seon-woo is played by the singer Park Hyung-sik in this drama.\n",
+                                             encoding="utf-8")
+    build_index(settings.with_(store=""))  # the folder only: the store still holds the old rows
+    assert assistant.ask("Who plays Seon-woo?").to_dict() == before  # answered from the old index meanwhile
+    sync_store(settings)
+    after = assistant.ask("Who plays Seon-woo?")
+    assert any(p.source == "extra_en.txt" for p in after.passages)

@@ -148,6 +148,17 @@ def test_a_milvus_collection_of_another_dimension_is_refused(milvus_file: Path) 
         MilvusStore(Address(MILVUS, str(milvus_file)), "dims", 8)
 
 
+def test_a_named_collection_keeps_one_corpus_apart_from_another(milvus_file: Path) -> None:
+    plain = MilvusStore(Address(MILVUS, str(milvus_file)), "shared", DIM)
+    named = MilvusStore(Address(MILVUS, str(milvus_file), "news"), "shared", DIM)
+    try:
+        sync(plain, sample_rows())
+        assert named.count() == 0 and sync(named, sample_rows(5)).deleted == 0 and plain.count() == 22
+    finally:
+        plain.close()
+        named.close()
+
+
 def test_a_symlinked_milvus_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "real.db").mkdir()
     (tmp_path / "link.db").symlink_to(tmp_path / "real.db")
@@ -167,10 +178,12 @@ def test_milvus_filters_never_splice_in_outside_text() -> None:
     ("milvus:///tmp/x.db", "milvus", "/tmp/x.db"),
     ("http://db.example:19530", "milvus", "http://db.example:19530"),
     ("https://db.example:443/", "milvus", "https://db.example:443"),
+    ("milvus:///tmp/x.db#news_2", "milvus", "/tmp/x.db"), ("http://h:19530#a", "milvus", "http://h:19530"),
 ])
 def test_store_addresses(address: str, backend: str, where: str) -> None:
     parsed = parse_address(address)
     assert (parsed.backend, parsed.where) == (backend, where)
+    assert parsed.collection == address.partition("#")[2]
 
 
 @pytest.mark.parametrize(("address", "says"), [
@@ -178,6 +191,7 @@ def test_store_addresses(address: str, backend: str, where: str) -> None:
     ("http://host", "http://host:port"), ("http://user:pw@host:19530", "RAG_MILVUS_TOKEN"),
     ("http://host:19530/db", "http://host:port"), ("http://host:99999", "http://host:port"),
     ("ftp://host", "not one this program knows"), ("qdrant", "not one this program knows"),
+    ("milvus:///tmp/x.db#bad-name", "letters, digits or underscores"),
 ])
 def test_bad_store_addresses_name_the_forms_that_work(address: str, says: str) -> None:
     with pytest.raises(StoreError, match=says.replace(".", r"\.")):

@@ -1,7 +1,8 @@
 """The Milvus vector store: Milvus Lite on a local .db file (embedded, no server), or a Milvus standalone or
 cluster at http://host:port — the same client API. Filters by kind, language and owner run inside Milvus.
 
-One collection per embedding model (`rag_<model>`), holding id (the primary key), kind, lang, owner and
+One collection per embedding model (`rag_<model>`, or `rag_<name>_<model>` for an address ending in
+`#name`), holding id (the primary key), kind, lang, owner and
 the vector; exact inner-product search (FLAT) unless the collection is large, where Milvus' IVF plan
 takes over. pymilvus is imported only when a Milvus store is opened.
 """
@@ -24,9 +25,10 @@ MAX_K = 16384  # Milvus' largest topk
 _LANG = re.compile(r"[a-z]{2,8}")
 
 
-def collection_name(model: str) -> str:
-    """The collection of one embedding model's rows (Milvus names: letters, digits, underscores)."""
-    return "rag_" + re.sub(r"[^A-Za-z0-9_]", "_", model)[:200]
+def collection_name(model: str, name: str = "") -> str:
+    """The collection of one embedding model's rows, within the address's named collection if any (Milvus
+    names: letters, digits, underscores)."""
+    return "rag_" + (f"{name}_" if name else "") + re.sub(r"[^A-Za-z0-9_]", "_", model)[:180]
 
 
 class MilvusStore:
@@ -35,7 +37,7 @@ class MilvusStore:
     max_k = MAX_K
 
     def __init__(self, address: Address, model: str, dim: int) -> None:
-        self.dim, self.name = dim, collection_name(model)
+        self.dim, self.name = dim, collection_name(model, address.collection)
         self._client = connect(address)
         try:
             if self._client.has_collection(self.name):

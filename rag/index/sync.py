@@ -29,10 +29,12 @@ def sync(store: VectorStore, rows: Rows) -> Synced:
     stored = store.ids()
     new = ~np.isin(rows.ids, stored)
     gone = stored[~np.isin(stored, rows.ids)]
-    if len(gone):
-        store.delete(gone)
+    # New rows first: servers still answering from the previous index, and those switching to this one
+    # (it has just been written), both find every row they know meanwhile (extra rows are ignored).
     if new.any():
         store.upsert(rows.select(np.flatnonzero(new)))
+    if len(gone):
+        store.delete(gone)
     return Synced(int(new.sum()), int(len(rows) - new.sum()), int(len(gone)))
 
 

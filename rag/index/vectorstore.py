@@ -8,11 +8,14 @@ that many app instances share). A store is named by an address (`--store`, `RAG_
     milvus:///path/to/rows.db   Milvus Lite, embedded in this process, on a local file
     http://host:19530           a Milvus standalone or cluster (https:// too); credentials come from
                                 RAG_MILVUS_TOKEN (or RAG_MILVUS_USER and RAG_MILVUS_PASSWORD), never a file
+    …#name                      a Milvus address may end in a collection's name: one collection per
+                                corpus (the default is one per embedding model, `rag_<model>`)
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +27,8 @@ from rag.errors import StoreError
 from rag.index.rows import Rows
 
 FAISS, MILVUS = "faiss", "milvus"
+CHECK_ALL_UP_TO = 20_000  # passages whose ids are all looked up when a store is opened for an index
+_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class Address:
 
     backend: str
     where: str = ""
+    collection: str = ""  # a Milvus collection's own name (`#name`), so several corpora can share one Milvus
 
     @property
     def local(self) -> bool:
@@ -95,16 +101,20 @@ def parse_address(address: str) -> Address:
         StoreError: an address no backend takes (with the forms that work).
     """
     text = address.strip()
-    forms = "use `faiss`, `milvus:///path/to/rows.db` or `http://host:19530`"
+    forms = "use `faiss`, `milvus:///path/to/rows.db` or `http://host:19530` (either with `#name`)"
     if text in ("", FAISS):
         return Address(FAISS)
+    text, _, collection = text.partition("#")
+    if collection and not _NAME.fullmatch(collection):
+        raise StoreError(f"store address {address.strip()!r}: a collection name (after #) is 1-64 letters, "
+                         "digits or underscores")
     parts = urlsplit(text)
     if parts.scheme == MILVUS:
         path = (parts.netloc + parts.path) if parts.netloc in ("", ".", "..") else ""
-        if not path or not path.endswith(".db") or parts.query or parts.fragment:
+        if not path or not path.endswith(".db") or parts.query:
             raise StoreError(f"store address {text!r}: a Milvus Lite store is a .db file, "
                              "e.g. `milvus:///tmp/rows.db`")
-        return Address(MILVUS, str(Path(path).expanduser().resolve()))
+        return Address(MILVUS, str(Path(path).expanduser().resolve()), collection)
     if parts.scheme in ("http", "https"):
         try:
             port = parts.port
@@ -113,7 +123,7 @@ def parse_address(address: str) -> Address:
         if not parts.hostname or port is None or parts.path not in ("", "/") or parts.username or parts.password:
             raise StoreError(f"store address {text!r}: a Milvus server is `http://host:port` (credentials go in "
                              "RAG_MILVUS_TOKEN, not the address)")
-        return Address(MILVUS, f"{parts.scheme}://{parts.hostname}:{port}")
+        return Address(MILVUS, f"{parts.scheme}://{parts.hostname}:{port}", collection)
     raise StoreError(f"store address {text!r} is not one this program knows: {forms}")
 
 
@@ -152,21 +162,23 @@ def open_store(address: str, index: Any, check: bool = True) -> VectorStore:
 
 
 def _check_holds(store: VectorStore, index: Any, address: str) -> None:
-    """Refuse a store that does not hold the index's passages (never filled, or filled from another corpus)."""
+    """Refuse a store that does not hold the index's passages (never filled, or filled from another corpus).
+
+    They are looked up by id; more rows than the index's are fine (a shared store being synced).
+    """
     from rag.index.rows import PASSAGE, passage_id
 
     held = store.count(PASSAGE)
-    sample = [passage_id(c) for c in index.chunks[:: max(1, len(index.chunks) // 20)]]
+    # Every passage of a small index is looked up; of a large one, a sample (and the count).
+    step = 1 if len(index.chunks) <= CHECK_ALL_UP_TO else len(index.chunks) // 1000
     try:
-        store.vectors(np.array(sample, dtype=np.int64))
-        missing = False
+        if held < len(index.chunks):
+            raise KeyError(held)
+        store.vectors(np.array([passage_id(c) for c in index.chunks[::step]], dtype=np.int64))
     except KeyError:
-        missing = True
-    if missing or held != len(index.chunks):
         store.close()
-        raise StoreError(f"the store {address} does not hold this index's {len(index.chunks)} passages "
-                         f"({held} stored{', not all of them these' if missing and held else ''}): fill it with "
-                         f"`rag index --store {address}`")
+        raise StoreError(f"the store {address} does not hold this index's passages ({held} passages stored, "
+                         f"the index has {len(index.chunks)}): fill it with `rag index --store {address}`") from None
 
 
 def check_store(address: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from rag.config import Settings
-from rag.errors import StoreError
 from rag.index.rows import PASSAGE, SENTENCE, passage_id, sentence_ids
 from rag.index.vectorstore import Found, VectorStore
 from rag.lru import LRU
@@ -28,24 +27,27 @@ class DenseScorer:
         self._order = np.argsort(self.ids)
         self.ranges = index.ranges
         self.langs = sorted(self.ranges)
-        sentences = {lang: store.count(SENTENCE, lang) for lang in self.langs}
+        # An exhaustive search asks for every row and as many again: a shared store being synced may hold
+        # another version's rows beside this index's (rows_of leaves them out).
+        self._k = {(kind, lang): 2 * store.count(kind, lang) + 64
+                   for kind in (PASSAGE, SENTENCE) for lang in self.langs}
         # Every row is scored when the corpus is small and one search can return a language's sentences.
-        self.exhaustive = len(self.ids) <= EXACT_BELOW and max(sentences.values(), default=0) <= store.max_k
-        self._sentences = sentences
+        self.exhaustive = len(self.ids) <= EXACT_BELOW and max(self._k.values(), default=0) <= store.max_k
         self._sentence_ids: LRU[int, list[int]] = LRU(4096)  # of passages recently highlighted
 
-    def rows_of(self, ids: np.ndarray) -> np.ndarray:
-        """The passage rows of passage ids.
+    def rows_of(self, found: Found) -> tuple[np.ndarray, Found]:
+        """The passage rows of found's passage ids (of its owners' for sentences), and found cut to them.
 
-        Raises:
-            StoreError: an id is not one of the index's passages (the store holds another version of it).
+        A store shared by several servers may hold rows of an index being switched to or from (sync writes
+        new rows before it deletes old ones): rows this index does not know are left out.
         """
+        ids = found.owners  # a passage owns itself
         at = np.searchsorted(self.ids, ids, sorter=self._order)
         rows = self._order[np.minimum(at, len(self.ids) - 1)] if len(self.ids) else at
-        if len(ids) and not np.array_equal(self.ids[rows], ids):
-            raise StoreError("the vector store holds passages this index does not: bring it up to date with "
-                             f"`rag index --store {self.settings.store}`")
-        return rows
+        known = self.ids[rows] == ids if len(ids) else np.zeros(0, dtype=bool)
+        if known.all():
+            return rows, found
+        return rows[known], Found(found.ids[known], found.scores[known], found.owners[known])
 
     def scores(self, vector: np.ndarray) -> np.ndarray | None:
         """Every passage's dense score, or None when the corpus is too large to score exhaustively."""
@@ -55,10 +57,9 @@ class DenseScorer:
         best = np.full(len(self.ids), -1.0, dtype=np.float32)
         for lang in self.langs:
             lo, hi = self.ranges[lang]
-            found = self.store.search(vector, hi - lo, PASSAGE, lang)[0]
-            chunk[self.rows_of(found.ids)] = found.scores
-            if self._sentences[lang]:
-                self._best_of(self.store.search(vector, self._sentences[lang], SENTENCE, lang)[0], best)
+            rows, found = self.rows_of(self.store.search(vector, self._k[PASSAGE, lang], PASSAGE, lang)[0])
+            chunk[rows] = found.scores
+            self._best_of(self.store.search(vector, self._k[SENTENCE, lang], SENTENCE, lang)[0], best)
         return self._blend(chunk, np.maximum(best, chunk))
 
     def rows(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -71,9 +72,9 @@ class DenseScorer:
 
     def passage(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """The cosine of each of these passages' own vector (no sentence) with vector."""
-        found = self.store.search(vector, len(rows), PASSAGE, owners=self.ids[rows])[0]
+        at, found = self.rows_of(self.store.search(vector, len(rows), PASSAGE, owners=self.ids[rows])[0])
         out = np.full(len(self.ids), -1.0, dtype=np.float32)
-        out[self.rows_of(found.ids)] = found.scores
+        out[at] = found.scores
         return out[rows]
 
     def vector(self, row: int) -> np.ndarray:
@@ -82,8 +83,8 @@ class DenseScorer:
 
     def candidates(self, vector: np.ndarray, lang: str, n: int) -> np.ndarray:
         """Rows of lang, counted from its first row, of the (at most) n passages nearest to vector."""
-        found = self.store.search(vector, n, PASSAGE, lang)[0]
-        return np.sort(self.rows_of(found.ids)) - self.ranges[lang][0]
+        rows, _ = self.rows_of(self.store.search(vector, n, PASSAGE, lang)[0])
+        return np.sort(rows) - self.ranges[lang][0]
 
     def best_sentence(self, row: int, vector: np.ndarray, among: list[int] | None = None) -> int | None:
         """Index (within the passage) of the sentence closest to vector, or None if it has no sentences.
@@ -101,8 +102,9 @@ class DenseScorer:
 
     def _best_of(self, found: Found, best: np.ndarray) -> None:
         """Raise best[row] to the best score among each passage's sentences in found."""
-        if len(found.ids):
-            np.maximum.at(best, self.rows_of(found.owners), found.scores)
+        rows, found = self.rows_of(found)
+        if len(rows):
+            np.maximum.at(best, rows, found.scores)
 
     def _blend(self, chunk: np.ndarray, best_sentence: np.ndarray) -> np.ndarray:
         a = self.settings.sentence_weight
