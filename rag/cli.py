@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -97,7 +98,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     left_out = f"; {len(report.skipped)} file(s) skipped (named above)" if report.skipped else ""
     print(printable(f"{report.passages} passages ({langs}); {state}{left_out}; model {settings.model}; "
                     f"{report.seconds:.1f} s → {settings.index_dir}"))
-    print(printable(f'next: rag ask "Wer führte Regie?"{path_flags(args.index, args.corpus)}'))
+    store = f" --store {shlex.quote(args.store)}" if getattr(args, "store", None) else ""
+    print(printable(f'next: rag ask "Wer führte Regie?"{path_flags(args.index, args.corpus)}{store}'))
     return 0
 
 

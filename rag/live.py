@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from rag.store import MANIFEST, Index, load_index
 log = logging.getLogger("rag")
 
 Stamp = tuple[int, ...]
+STORE_RETRY_S = 2.0  # seconds between tries to switch to a rebuilt index whose store is not filled yet
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class LiveIndex:
         self._serving = Serving(index, make_retriever(index, embedder, settings, adapter), stamp)
         self._lock = threading.Lock()  # one thread loads a rebuilt index; the others keep answering
         self._failed: Stamp | None = None
+        self._waiting: tuple[Stamp, float] = ((), 0.0)  # a rebuilt index waiting for its store: retried from then
 
     def current(self, check: bool = True) -> Serving:
         """The index to answer the next question with, after switching to a rebuilt one.
@@ -87,6 +90,8 @@ class LiveIndex:
             return serving
         stamp = manifest_stamp(serving.index.path)
         if stamp is None or stamp in (serving.stamp, self._failed):
+            return serving
+        if stamp == self._waiting[0] and time.monotonic() < self._waiting[1]:
             return serving
         if not self._lock.acquire(blocking=False):
             return serving  # another question is loading it: answer from the current index meanwhile
@@ -108,7 +113,8 @@ class LiveIndex:
             if index.manifest["model"] != serving.index.manifest["model"]:
                 embedder = load_embedder(index.manifest["model"])
             fresh = Serving(index, make_retriever(index, embedder, self.settings), stamp)
-        except StoreError as exc:  # `rag index --store` writes the folder, then the store: try again next question
+        except StoreError as exc:  # `rag index --store` writes the folder, then the store: try again soon
+            self._waiting = (stamp, time.monotonic() + STORE_RETRY_S)
             log.info("the rebuilt index in %s waits for its store: %s", serving.index.path, exc)
             return serving
         except (RagError, OSError, ValueError, MemoryError) as exc:

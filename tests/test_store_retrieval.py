@@ -103,11 +103,14 @@ def test_a_store_holding_another_versions_rows_too_answers_the_same(hashing_inde
 
 
 @pytest.mark.slow
-def test_a_page_switches_to_a_rebuilt_index_once_its_store_holds_it(corpus_dir: Path, tmp_path: Path) -> None:
+def test_a_page_switches_to_a_rebuilt_index_once_its_store_holds_it(corpus_dir: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """`rag index --store` writes the folder, then the store: a live assistant waits for the store, then switches."""
+    import rag.live
     from rag.index import build_index
     from tests.conftest import hashing_settings
 
+    monkeypatch.setattr(rag.live, "STORE_RETRY_S", 0.0)  # else a try waits two seconds after the last
     settings = hashing_settings(corpus_dir, tmp_path / "index").with_(store=f"milvus://{tmp_path / 'rows.db'}")
     build_index(settings)
     assistant = Assistant.load(settings=settings)
@@ -119,3 +122,22 @@ def test_a_page_switches_to_a_rebuilt_index_once_its_store_holds_it(corpus_dir: 
     sync_store(settings)
     after = assistant.ask("Who plays Seon-woo?")
     assert any(p.source == "extra_en.txt" for p in after.passages)
+
+
+@pytest.mark.slow
+def test_a_store_of_another_dimension_fails_before_the_folder_is_rebuilt(corpus_dir: Path, tmp_path: Path) -> None:
+    from rag.errors import StoreError
+    from rag.index import build_index
+    from rag.index.milvus_store import MilvusStore
+    from rag.index.vectorstore import parse_address
+    from tests.conftest import hashing_settings
+
+    address = f"milvus://{tmp_path / 'rows.db'}"
+    settings = hashing_settings(corpus_dir, tmp_path / "index")
+    build_index(settings)
+    MilvusStore(parse_address(address), "hashing", 8).close()  # a collection for 8-dimensional vectors
+    (corpus_dir / "extra_en.txt").write_text("A new page about the drama.\n", encoding="utf-8")
+    before = (tmp_path / "index" / "manifest.json").read_bytes()
+    with pytest.raises(StoreError, match="8-dimensional"):
+        build_index(settings.with_(store=address))
+    assert (tmp_path / "index" / "manifest.json").read_bytes() == before

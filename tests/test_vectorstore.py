@@ -163,7 +163,14 @@ def test_a_symlinked_milvus_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "real.db").mkdir()
     (tmp_path / "link.db").symlink_to(tmp_path / "real.db")
     with pytest.raises(StoreError, match="symbolic link"):
-        MilvusStore(Address(MILVUS, str(tmp_path / "link.db")), "m", DIM)
+        MilvusStore(parse_address(f"milvus://{tmp_path / 'link.db'}"), "m", DIM)
+
+
+def test_a_file_milvus_lite_cannot_open_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "garbage.db").write_text("not a Milvus Lite store")
+    with pytest.raises(StoreError, match="cannot open the Milvus store") as caught:
+        MilvusStore(parse_address(f"milvus://{tmp_path / 'garbage.db'}"), "m", DIM)
+    assert "\n" not in str(caught.value) and "Traceback" not in capsys.readouterr().err
 
 
 def test_milvus_filters_never_splice_in_outside_text() -> None:
@@ -179,6 +186,7 @@ def test_milvus_filters_never_splice_in_outside_text() -> None:
     ("http://db.example:19530", "milvus", "http://db.example:19530"),
     ("https://db.example:443/", "milvus", "https://db.example:443"),
     ("milvus:///tmp/x.db#news_2", "milvus", "/tmp/x.db"), ("http://h:19530#a", "milvus", "http://h:19530"),
+    ("http://[::1]:19530", "milvus", "http://[::1]:19530"),
 ])
 def test_store_addresses(address: str, backend: str, where: str) -> None:
     parsed = parse_address(address)

@@ -78,7 +78,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
             folder is built first; the store is left as it was).
     """
     if parse_address(settings.store).backend != FAISS:
-        check_store(settings.store)  # a bad address or an unreachable store fails before any work
+        check_store(settings.store, settings.index_dir, settings.model)  # a store that cannot take it fails first
         return replace(_build(settings, embedder, force, progress, strict, listener), store=sync_store(settings))
     return _build(settings, embedder, force, progress, strict, listener)
 

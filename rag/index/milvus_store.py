@@ -41,7 +41,7 @@ class MilvusStore:
         self._client = connect(address)
         try:
             if self._client.has_collection(self.name):
-                self._check_dim()
+                check_dimension(self._client, address, model, dim)
             else:
                 self._create()
             self._client.load_collection(self.name)
@@ -64,14 +64,6 @@ class MilvusStore:
         params = self._client.prepare_index_params()
         params.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
         self._client.create_collection(self.name, schema=schema, index_params=params)
-
-    def _check_dim(self) -> None:
-        fields = self._client.describe_collection(self.name).get("fields", [])
-        dims = [int(f.get("params", {}).get("dim", 0)) for f in fields if f.get("name") == "vector"]
-        if dims != [self.dim]:
-            raise StoreError(f"the Milvus collection {self.name} holds {dims[0] if dims else 'no'}-dimensional "
-                             f"vectors, the index's model makes {self.dim}: use another store address, or drop "
-                             "the collection and run `rag index` again")
 
     def upsert(self, rows: Rows) -> None:
         for a in range(0, len(rows), BATCH):
@@ -144,6 +136,26 @@ class MilvusStore:
                              "(check that the server runs; the local index is unchanged)") from None
 
 
+def check_dimension(client: Any, address: Address, model: str, dim: int) -> None:
+    """Refuse a collection (if it exists) whose vectors have another dimension than dim.
+
+    Raises:
+        StoreError: it does (with the fix).
+    """
+    name = collection_name(model, address.collection)
+    try:
+        if not client.has_collection(name):
+            return
+        fields = client.describe_collection(name).get("fields", [])
+    except Exception as exc:  # see MilvusStore.__init__
+        raise StoreError(f"cannot read the Milvus store at {address.where}: {_reason(exc)}") from None
+    dims = [int(f.get("params", {}).get("dim", 0)) for f in fields if f.get("name") == "vector"]
+    if dims != [dim]:
+        raise StoreError(f"the Milvus collection {name} holds {dims[0] if dims else 'no'}-dimensional vectors, "
+                         f"the index's model makes {dim}: use another store address (or `#name`), or drop the "
+                         "collection and run `rag index` again")
+
+
 def connect(address: Address) -> Any:
     """A client of the Milvus at address, its connection (and credentials) checked.
 
@@ -157,7 +169,7 @@ def connect(address: Address) -> Any:
                          "`python -m pip install pymilvus milvus-lite`") from None
     # pymilvus logs every failed call with a traceback on stderr, and Milvus Lite's embedded gRPC server the
     # calls it does not implement (pymilvus falls back): ours become one StoreError line instead.
-    for name in ("pymilvus", "grpc._server"):
+    for name in ("pymilvus", "grpc._server", "milvus_lite"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     if address.local:
         _check_file(Path(address.where))
@@ -166,8 +178,9 @@ def connect(address: Address) -> Any:
         client.list_collections()  # a wrong token fails here, not at the first search
         return client
     except Exception as exc:  # see MilvusStore.__init__
-        raise StoreError(f"cannot open the Milvus store at {address.where}: {_reason(exc)} "
-                         "(check the address, that the server runs, and RAG_MILVUS_TOKEN)") from None
+        hint = ("Milvus Lite serves one process at a time: stop the other one (a page, a `rag` command) or use "
+                "a Milvus server" if address.local else "check the address, that the server runs, and RAG_MILVUS_TOKEN")
+        raise StoreError(f"cannot open the Milvus store at {address.where}: {_reason(exc)} ({hint})") from None
 
 
 def _filter(kind: str | None, lang: str | None, owners: np.ndarray | None) -> str:

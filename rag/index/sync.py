@@ -22,9 +22,10 @@ class Synced:
 
 
 def sync(store: VectorStore, rows: Rows) -> Synced:
-    """Make the store hold exactly rows: upsert the ids it lacks, delete the ids rows no longer have.
+    """Make the store hold exactly rows: upsert the ids it lacks, then delete the ids rows no longer have.
 
-    An id stands for its text (rag.index.rows), so a kept id needs no new vector.
+    An id stands for its text and place (rag.index.rows), so a kept id needs no new vector. Not atomic:
+    a failure midway leaves the store with the new rows and some old ones, which the next sync finishes.
     """
     stored = store.ids()
     new = ~np.isin(rows.ids, stored)

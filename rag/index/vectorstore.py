@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from rag.errors import StoreError
+from rag.errors import RagError, StoreError
 from rag.index.rows import Rows
 
 FAISS, MILVUS = "faiss", "milvus"
@@ -114,7 +115,8 @@ def parse_address(address: str) -> Address:
         if not path or not path.endswith(".db") or parts.query:
             raise StoreError(f"store address {text!r}: a Milvus Lite store is a .db file, "
                              "e.g. `milvus:///tmp/rows.db`")
-        return Address(MILVUS, str(Path(path).expanduser().resolve()), collection)
+        # Absolute but not resolved: a symbolic link in the last place must stay visible to be refused.
+        return Address(MILVUS, os.path.abspath(Path(path).expanduser()), collection)
     if parts.scheme in ("http", "https"):
         try:
             port = parts.port
@@ -123,7 +125,8 @@ def parse_address(address: str) -> Address:
         if not parts.hostname or port is None or parts.path not in ("", "/") or parts.username or parts.password:
             raise StoreError(f"store address {text!r}: a Milvus server is `http://host:port` (credentials go in "
                              "RAG_MILVUS_TOKEN, not the address)")
-        return Address(MILVUS, f"{parts.scheme}://{parts.hostname}:{port}", collection)
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6 keeps its brackets
+        return Address(MILVUS, f"{parts.scheme}://{host}:{port}", collection)
     raise StoreError(f"store address {text!r} is not one this program knows: {forms}")
 
 
@@ -181,15 +184,32 @@ def _check_holds(store: VectorStore, index: Any, address: str) -> None:
                          f"the index has {len(index.chunks)}): fill it with `rag index --store {address}`") from None
 
 
-def check_store(address: str) -> None:
-    """Fail now if the store an address names cannot be reached (before a build does any work).
+def check_store(address: str, index_dir: Path | None = None, model: str = "") -> None:
+    """Fail now if the store an address names cannot be used (before a build does any work).
+
+    Args:
+        address: the store's address.
+        index_dir, model: when the folder already holds an index of model, the store's collection must
+            take vectors of its dimension (a new index's dimension is known only once it is embedded).
 
     Raises:
-        StoreError: a bad address, an unreachable server, a wrong token.
+        StoreError: a bad address, an unreachable server, a wrong token, another dimension.
     """
     parsed = parse_address(address)
-    if parsed.backend != FAISS:
-        from rag.index.milvus_store import connect
+    if parsed.backend == FAISS:
+        return
+    from rag.index.milvus_store import check_dimension, connect
 
-        connect(parsed).close()
+    dim = 0
+    if index_dir is not None:
+        from rag.manifest import read_manifest
 
+        with suppress(RagError, OSError, KeyError, ValueError):  # no usable index yet: nothing to compare
+            manifest = read_manifest(index_dir)
+            dim = int(manifest["dim"]) if manifest["model"] == model else 0
+    client = connect(parsed)
+    try:
+        if dim:
+            check_dimension(client, parsed, model, dim)
+    finally:
+        client.close()
