@@ -82,6 +82,8 @@ class Dense:
 class PassageScorer(Protocol):
     def scores(self, vector: np.ndarray) -> np.ndarray | None: ...
 
+    def scores_of(self, vectors: np.ndarray) -> list[np.ndarray] | None: ...
+
 
 def dense_side(scorer: PassageScorer, adapter: Adapter, vector: np.ndarray) -> Dense:
     """The question's dense side: plain and adapted vectors, and every passage's scores when few enough.
@@ -91,12 +93,15 @@ def dense_side(scorer: PassageScorer, adapter: Adapter, vector: np.ndarray) -> D
         adapter: the index's adapter (identity: adapted is plain).
         vector: the question's embedding.
     """
-    plain = scorer.scores(vector)
     if adapter.identity:
+        plain = scorer.scores(vector)
         return Dense(vector, vector, plain, plain)
     adapted = adapter.apply(vector)
-    moved = scorer.scores(adapted)
-    return Dense(vector, adapted, plain, None if moved is None or plain is None else match_moments(moved, plain))
+    both = scorer.scores_of(np.stack([vector, adapted]))  # one search for both: a remote store is asked once
+    if both is None:
+        return Dense(vector, adapted, None, None)
+    plain, moved = both
+    return Dense(vector, adapted, plain, match_moments(moved, plain))
 
 
 def save_adapter(index_dir: Path, adapter: Adapter, name: str = ADAPTER) -> None:

@@ -51,16 +51,23 @@ class DenseScorer:
 
     def scores(self, vector: np.ndarray) -> np.ndarray | None:
         """Every passage's dense score, or None when the corpus is too large to score exhaustively."""
+        both = self.scores_of(vector[None, :])
+        return None if both is None else both[0]
+
+    def scores_of(self, vectors: np.ndarray) -> list[np.ndarray] | None:
+        """scores() of several vectors, with one search per kind and language for all of them."""
         if not self.exhaustive:
             return None
-        chunk = np.full(len(self.ids), -1.0, dtype=np.float32)
-        best = np.full(len(self.ids), -1.0, dtype=np.float32)
+        chunk = np.full((len(vectors), len(self.ids)), -1.0, dtype=np.float32)
+        best = np.full((len(vectors), len(self.ids)), -1.0, dtype=np.float32)
         for lang in self.langs:
-            lo, hi = self.ranges[lang]
-            rows, found = self.rows_of(self.store.search(vector, self._k[PASSAGE, lang], PASSAGE, lang)[0])
-            chunk[rows] = found.scores
-            self._best_of(self.store.search(vector, self._k[SENTENCE, lang], SENTENCE, lang)[0], best)
-        return self._blend(chunk, np.maximum(best, chunk))
+            passages = self.store.search(vectors, self._k[PASSAGE, lang], PASSAGE, lang)
+            sentences = self.store.search(vectors, self._k[SENTENCE, lang], SENTENCE, lang)
+            for i, (found, said) in enumerate(zip(passages, sentences, strict=True)):
+                rows, found = self.rows_of(found)
+                chunk[i, rows] = found.scores
+                self._best_of(said, best[i])
+        return [self._blend(c, np.maximum(b, c)) for c, b in zip(chunk, best, strict=True)]
 
     def rows(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """scores() for some passages only (large corpora, where scoring every row is too slow)."""
