@@ -141,3 +141,14 @@ def test_a_store_of_another_dimension_fails_before_the_folder_is_rebuilt(corpus_
     with pytest.raises(StoreError, match="8-dimensional"):
         build_index(settings.with_(store=address))
     assert (tmp_path / "index" / "manifest.json").read_bytes() == before
+
+
+def test_the_page_takes_a_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import load_app
+
+    app = load_app()
+    assert app.parse_args(["--store", "milvus:///srv/rows.db"]).store == "milvus:///srv/rows.db"
+    assert app.parse_args([]).store is None  # then RAG_STORE, through Settings.from_env
+    monkeypatch.setenv("RAG_STORE", "http://db:19530")
+    assert Settings.from_env(store=None).store == "http://db:19530"
+    assert Settings.from_env(store="faiss").store == "faiss"  # an explicit value wins
