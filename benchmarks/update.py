@@ -1,0 +1,57 @@
+"""How long an index takes to follow a one-file edit, in the folder and in a store.
+
+    python -m benchmarks.update 100000 [--store milvus:///tmp/update-rows.db]
+
+Writes a synthetic corpus of about N passages (files of 5 paragraphs), builds it with a stand-in
+embedder of e5's dimension (the hashing embedder: what is timed is the build's own work, not the
+model's), fills the store if one is named, then appends a paragraph to one file and times the rebuild
+and the store's sync. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.synthetic import extend_file, write_corpus
+from rag.config import Settings
+from rag.embedding import HashingEmbedder
+from rag.index import build_index
+from rag.index.sync import sync_store
+
+PER_FILE = 5
+DIM = 384  # e5-small's
+
+
+def measure(n: int, store: str = "") -> dict[str, Any]:
+    """Seconds of a full build and of the rebuild (and sync) after one file changed."""
+    out: dict[str, Any] = {"passages_asked": n, "store": store or "faiss"}
+    with tempfile.TemporaryDirectory(prefix="rag-update-") as tmp:
+        root = Path(tmp)
+        paths = write_corpus(root / "corpus", max(1, n // PER_FILE), PER_FILE, seed=3)
+        settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", model="hashing")
+        embedder = HashingEmbedder(DIM)
+        for step in ("full", "one_file"):
+            if step == "one_file":
+                extend_file(paths[len(paths) // 2])
+            t0 = time.perf_counter()
+            report = build_index(settings, embedder=embedder)
+            out[f"{step}_build_s"] = round(time.perf_counter() - t0, 1)
+            out[f"{step}_embedded"] = report.embedded
+            if store:
+                t0 = time.perf_counter()
+                synced = sync_store(settings.with_(store=store))
+                out[f"{step}_sync_s"] = round(time.perf_counter() - t0, 1)
+                out[f"{step}_synced"] = vars(synced)
+        out["passages"] = report.passages
+    return out
+
+
+if __name__ == "__main__":
+    size = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 100_000
+    address = sys.argv[sys.argv.index("--store") + 1] if "--store" in sys.argv else ""
+    print(json.dumps(measure(size, address), indent=1))
