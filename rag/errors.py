@@ -42,7 +42,8 @@ class IndexWriteError(RagError):
 
 class StoreError(RagError):
     """The vector store cannot be used: a bad store address, an unreachable server, a wrong token, or a
-    store holding vectors of another dimension. The local index is left as it was."""
+    store holding vectors of another dimension. What can be checked before a build is checked first;
+    a store that fails while it is filled leaves the index folder built and the store to fill again."""
 
 
 class ModelError(RagError):

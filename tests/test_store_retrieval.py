@@ -164,3 +164,18 @@ def test_the_page_takes_a_store(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_STORE", "http://db:19530")
     assert Settings.from_env(store=None).store == "http://db:19530"
     assert Settings.from_env(store="faiss").store == "faiss"  # an explicit value wins
+
+
+@pytest.mark.slow
+def test_a_new_index_is_not_built_for_a_store_of_another_dimension(corpus_dir: Path, tmp_path: Path) -> None:
+    from rag.errors import StoreError
+    from rag.index import build_index
+    from rag.index.milvus_store import MilvusStore
+    from rag.index.vectorstore import parse_address
+    from tests.conftest import hashing_settings
+
+    address = f"milvus://{tmp_path / 'rows.db'}#c"
+    MilvusStore(parse_address(address), "hashing", 8).close()
+    with pytest.raises(StoreError, match="8-dimensional"):
+        build_index(hashing_settings(corpus_dir, tmp_path / "index").with_(store=address))
+    assert not (tmp_path / "index" / "manifest.json").exists()

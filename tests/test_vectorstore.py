@@ -91,6 +91,13 @@ def test_an_owner_filter_returns_those_passages_and_their_sentences_only(make_st
     assert passages.ids.tolist() == [5] and passages.scores[0] == pytest.approx(exact(rows, q, PASSAGE)[5], abs=1e-5)
 
 
+def test_an_owner_named_twice_filters_once(make_store: Factory) -> None:
+    store, rows = make_store(), sample_rows()
+    store.upsert(rows)
+    found = store.search(unit(1, 8)[0], 3, SENTENCE, owners=np.array([2, 2, 5]))[0]
+    assert len(set(found.ids.tolist())) == len(found.ids) == 3 and found.scores.dtype == np.float32
+
+
 def test_several_query_vectors_get_one_result_each(make_store: Factory) -> None:
     store, rows = make_store(), sample_rows()
     store.upsert(rows)

@@ -20,7 +20,7 @@ from rag.embedding import Embedder, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError, RagError
 from rag.fingerprint import pipeline_fingerprint
 from rag.index.sync import Synced, sync_store
-from rag.index.vectorstore import FAISS, check_store, parse_address
+from rag.index.vectorstore import FAISS, check_store, indexed_dim, parse_address
 from rag.names import NameNormalizer
 from rag.search import prebuilt
 from rag.search.adapter import install_shipped
@@ -78,7 +78,12 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
             folder is built first; the store is left as it was).
     """
     if parse_address(settings.store).backend != FAISS:
-        check_store(settings.store, settings.index_dir, settings.model)  # a store that cannot take it fails first
+        # A store that cannot take the index fails first: its address and server, then the dimension.
+        dim = indexed_dim(settings.index_dir, settings.model)
+        check_store(settings.store, settings.model, dim)
+        if dim is None:  # a new index (or model): its dimension is the model's, loaded now rather than later
+            embedder = embedder or load_embedder(settings.model)
+            check_store(settings.store, settings.model, embedder.dim or None)
         return replace(_build(settings, embedder, force, progress, strict, listener), store=sync_store(settings))
     return _build(settings, embedder, force, progress, strict, listener)
 

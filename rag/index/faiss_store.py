@@ -39,7 +39,7 @@ class _Group:
         if self._by_owner is None:
             self._by_owner = np.argsort(self.rows.owners, kind="stable")
             self._sorted_owners = self.rows.owners[self._by_owner]
-        wanted = np.asarray(owners, dtype=np.int64)
+        wanted = np.unique(np.asarray(owners, dtype=np.int64))  # an owner named twice is one filter, as in Milvus
         left = np.searchsorted(self._sorted_owners, wanted, "left")
         sizes = np.searchsorted(self._sorted_owners, wanted, "right") - left
         # The positions left[i] .. left[i] + sizes[i] - 1 of every owner, in one vector.
@@ -137,7 +137,7 @@ def _search_group(group: _Group, vector: np.ndarray, k: int, owners: np.ndarray 
     if k < len(scores):
         keep = np.argpartition(-scores, k)[:k]
         positions, scores = positions[keep], scores[keep]
-    return Found(rows.ids[positions], scores, rows.owners[positions])
+    return Found(rows.ids[positions], scores.astype(np.float32, copy=False), rows.owners[positions])
 
 
 def _best(found: list[Found], k: int) -> Found:

@@ -3,8 +3,8 @@ cluster at http://host:port — the same client API. Filters by kind, language a
 
 One collection per embedding model (`rag_<model>`, or `rag_<name>_<model>` for an address ending in
 `#name`), holding id (the primary key), kind, lang, owner and
-the vector; exact inner-product search (FLAT) unless the collection is large, where Milvus' IVF plan
-takes over. pymilvus is imported only when a Milvus store is opened.
+the vector; exact inner-product search (FLAT) at every size (a server's own index types are not
+chosen here yet). pymilvus is imported only when a Milvus store is opened.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ class MilvusStore:
         try:
             return method(*args, **kwargs)
         except Exception as exc:  # see __init__
-            raise StoreError(f"the Milvus store failed to {what}: {_reason(exc)} "
-                             "(check that the server runs; the local index is unchanged)") from None
+            raise StoreError(f"the Milvus store failed to {what}: {_reason(exc)} (check that the server runs, "
+                             "then run `rag index --store` again: it writes what is missing)") from None
 
 
 def check_dimension(client: Any, address: Address, model: str, dim: int) -> None:

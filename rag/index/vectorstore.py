@@ -184,13 +184,24 @@ def _check_holds(store: VectorStore, index: Any, address: str) -> None:
                          f"the index has {len(index.chunks)}): fill it with `rag index --store {address}`") from None
 
 
-def check_store(address: str, index_dir: Path | None = None, model: str = "") -> None:
+def indexed_dim(index_dir: Path, model: str) -> int | None:
+    """The vector dimension of the index in index_dir if it was built with model, else None."""
+    from rag.manifest import read_manifest
+
+    with suppress(RagError, OSError, KeyError, ValueError, TypeError):
+        manifest = read_manifest(index_dir)
+        if manifest["model"] == model:
+            return int(manifest["dim"])
+    return None
+
+
+def check_store(address: str, model: str = "", dim: int | None = None) -> None:
     """Fail now if the store an address names cannot be used (before a build does any work).
 
     Args:
         address: the store's address.
-        index_dir, model: when the folder already holds an index of model, the store's collection must
-            take vectors of its dimension (a new index's dimension is known only once it is embedded).
+        model, dim: the index's model and vector dimension: an existing collection for that model must
+            take vectors of that dimension (None: not checked).
 
     Raises:
         StoreError: a bad address, an unreachable server, a wrong token, another dimension.
@@ -200,13 +211,6 @@ def check_store(address: str, index_dir: Path | None = None, model: str = "") ->
         return
     from rag.index.milvus_store import check_dimension, connect
 
-    dim = 0
-    if index_dir is not None:
-        from rag.manifest import read_manifest
-
-        with suppress(RagError, OSError, KeyError, ValueError):  # no usable index yet: nothing to compare
-            manifest = read_manifest(index_dir)
-            dim = int(manifest["dim"]) if manifest["model"] == model else 0
     client = connect(parsed)
     try:
         if dim:

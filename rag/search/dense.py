@@ -42,9 +42,11 @@ class DenseScorer:
         new rows before it deletes old ones): rows this index does not know are left out.
         """
         ids = found.owners  # a passage owns itself
+        if not len(self.ids):
+            return np.zeros(0, dtype=np.int64), Found(ids[:0], found.scores[:0], ids[:0])
         at = np.searchsorted(self.ids, ids, sorter=self._order)
-        rows = self._order[np.minimum(at, len(self.ids) - 1)] if len(self.ids) else at
-        known = self.ids[rows] == ids if len(ids) else np.zeros(0, dtype=bool)
+        rows = self._order[np.minimum(at, len(self.ids) - 1)]
+        known = self.ids[rows] == ids
         if known.all():
             return rows, found
         return rows[known], Found(found.ids[known], found.scores[known], found.owners[known])
