@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from rag.index.sync import sync
 from rag.index.vectorstore import MILVUS, Address, VectorStore, parse_address
 
 DIM = 16
-_names = itertools.count()
 
 Factory = Callable[[], VectorStore]
 
@@ -27,20 +25,27 @@ def milvus_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("milvus") / "rows.db"
 
 
+@pytest.fixture(scope="module")
+def milvus_store(milvus_file: Path) -> Iterator[MilvusStore]:
+    """One Milvus collection for the module's contract tests (making one costs Milvus Lite half a second)."""
+    store = MilvusStore(Address(MILVUS, str(milvus_file)), "contract", DIM)
+    yield store
+    store.close()
+
+
 @pytest.fixture(params=["faiss", "milvus"])
-def make_store(request: pytest.FixtureRequest, milvus_file: Path) -> Iterator[Factory]:
-    """A factory of empty stores of one backend (Milvus: a new collection in one Lite file per module)."""
-    made: list[VectorStore] = []
+def make_store(request: pytest.FixtureRequest, milvus_file: Path) -> Factory:
+    """A factory of an empty store of one backend."""
 
     def make() -> VectorStore:
-        store: VectorStore = (FaissStore() if request.param == "faiss" else
-                              MilvusStore(Address(MILVUS, str(milvus_file)), f"test-{next(_names)}", DIM))
-        made.append(store)
+        if request.param == "faiss":
+            return FaissStore()
+        store: MilvusStore = request.getfixturevalue("milvus_store")
+        store.delete(store.ids())  # emptied, as a new store would be
+        assert store.count() == 0
         return store
 
-    yield make
-    for store in made:
-        store.close()
+    return make
 
 
 def unit(n: int, seed: int) -> np.ndarray:
