@@ -16,6 +16,7 @@ from rag.lru import LRU
 from rag.store import Index
 
 EXACT_BELOW = 20_000  # passages (all languages) scored exhaustively; above, the store picks candidates
+SEEN = 16  # question vectors whose exhaustive scores are kept (a question uses two: plain and adapted)
 
 
 class DenseScorer:
@@ -34,6 +35,9 @@ class DenseScorer:
         # Every row is scored when the corpus is small and one search can return a language's sentences.
         self.exhaustive = len(self.ids) <= EXACT_BELOW and max(self._k.values(), default=0) <= store.max_k
         self._sentence_ids: LRU[int, list[int]] = LRU(4096)  # of passages recently highlighted
+        # The exhaustive scores of the last questions' vectors: every passage's, and every sentence's by id.
+        # Fusion's passage scores and the highlights read them instead of asking the store again.
+        self._seen: LRU[bytes, tuple[np.ndarray, dict[int, float]]] = LRU(SEEN)
 
     def rows_of(self, found: Found) -> tuple[np.ndarray, Found]:
         """The passage rows of found's passage ids (of its owners' for sentences), and found cut to them.
@@ -62,13 +66,17 @@ class DenseScorer:
             return None
         chunk = np.full((len(vectors), len(self.ids)), -1.0, dtype=np.float32)
         best = np.full((len(vectors), len(self.ids)), -1.0, dtype=np.float32)
+        sentence: list[dict[int, float]] = [{} for _ in vectors]
         for lang in self.langs:
             passages = self.store.search(vectors, self._k[PASSAGE, lang], PASSAGE, lang)
             sentences = self.store.search(vectors, self._k[SENTENCE, lang], SENTENCE, lang)
             for i, (found, said) in enumerate(zip(passages, sentences, strict=True)):
                 rows, found = self.rows_of(found)
                 chunk[i, rows] = found.scores
+                sentence[i].update(zip(said.ids.tolist(), said.scores.tolist(), strict=True))
                 self._best_of(said, best[i])
+        for vector, c, s in zip(vectors, chunk, sentence, strict=True):
+            self._seen.put(vector.tobytes(), (c, s))
         return [self._blend(c, np.maximum(b, c)) for c, b in zip(chunk, best, strict=True)]
 
     def rows(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -81,6 +89,9 @@ class DenseScorer:
 
     def passage(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """The cosine of each of these passages' own vector (no sentence) with vector."""
+        seen = self._seen.get(vector.tobytes())
+        if seen is not None:
+            return seen[0][rows]
         at, found = self.rows_of(self.store.search(vector, len(rows), PASSAGE, owners=self.ids[rows])[0])
         out = np.full(len(self.ids), -1.0, dtype=np.float32)
         out[at] = found.scores
@@ -101,11 +112,15 @@ class DenseScorer:
         among: consider only these sentences (within the passage) when any is given.
         """
         ids = self._sentence_ids.get_or_compute(row, lambda r: sentence_ids(self.index.chunks[r]))
-        found = self.store.search(vector, len(ids), SENTENCE, owners=self.ids[[row]])[0]
-        if not len(found.ids):
-            return None
-        similarity = dict(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
+        seen = self._seen.get(vector.tobytes())
+        if seen is not None:
+            similarity = seen[1]
+        else:
+            found = self.store.search(vector, len(ids), SENTENCE, owners=self.ids[[row]])[0]
+            similarity = dict(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
         scored = [similarity.get(i, -np.inf) for i in ids]
+        if not np.isfinite(scored).any():
+            return None
         chosen = [i for i in among or [] if i < len(ids)]
         return max(chosen, key=lambda i: scored[i]) if chosen else int(np.argmax(scored))
 
