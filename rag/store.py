@@ -68,6 +68,13 @@ class Index:
         return ann.candidates(self.faiss_index, vector, lo, hi, n, self.manifest.get("nprobe"))
 
     @cached_property
+    def passage_ids(self) -> np.ndarray:
+        """Each passage's row id (rag.index.rows), in row order; computed once."""
+        from rag.index.rows import passage_id
+
+        return np.array([passage_id(c) for c in self.chunks], dtype=np.int64)
+
+    @cached_property
     def ranges(self) -> dict[str, tuple[int, int]]:
         """Each language's contiguous row range (chunks are stored sorted by language; computed once)."""
         out: dict[str, tuple[int, int]] = {}

@@ -50,13 +50,14 @@ def test_sentence_ids_follow_the_sentences_in_order() -> None:
 def test_index_rows_name_every_vector_with_its_kind_language_and_owner() -> None:
     chunks = [CHUNK, replace(CHUNK, source="b.txt", lang="de", text="Nur einer")]
     vectors, sentences = np.eye(4, dtype=np.float32)[:2], np.eye(4, dtype=np.float32)[:3]
-    rows = index_rows(chunks, vectors, sentences, {"de": ["lied"], "en": ["song", "cast"]},
+    rows = index_rows(chunks, vectors, sentences, np.array([0, 0, 1]), {"de": ["lied"], "en": ["song", "cast"]},
                       {"de": np.eye(4, dtype=np.float32)[:1], "en": np.eye(4, dtype=np.float32)[1:3]})
     assert rows.kinds.tolist() == [PASSAGE, PASSAGE, SENTENCE, SENTENCE, SENTENCE, WORD, WORD, WORD]
     assert rows.langs.tolist() == ["en", "de", "en", "en", "de", "de", "en", "en"]
     p0, p1 = passage_id(chunks[0]), passage_id(chunks[1])
     assert rows.owners[:5].tolist() == [p0, p1, p0, p0, p1]
     assert rows.owners[5:].tolist() == rows.ids[5:].tolist()  # a word owns itself
+    assert rows.ids[2:5].tolist() == sentence_ids(chunks[0]) + sentence_ids(chunks[1])  # one rule, two ways
 
 
 def test_rows_refuse_misaligned_fields_and_repeated_ids() -> None:

@@ -154,12 +154,14 @@ def test_sync_writes_only_what_changed(make_store: Factory) -> None:
     assert sorted(store.ids().tolist()) == sorted(edited.ids.tolist())
 
 
+@pytest.mark.slow  # makes its own Milvus collections: half a second each
 def test_a_milvus_collection_of_another_dimension_is_refused(milvus_file: Path) -> None:
     MilvusStore(Address(MILVUS, str(milvus_file)), "dims", DIM).close()
     with pytest.raises(StoreError, match=r"16-dimensional .* makes 8: use another store address"):
         MilvusStore(Address(MILVUS, str(milvus_file)), "dims", 8)
 
 
+@pytest.mark.slow  # makes its own Milvus collections: half a second each
 def test_a_named_collection_keeps_one_corpus_apart_from_another(milvus_file: Path) -> None:
     plain = MilvusStore(Address(MILVUS, str(milvus_file)), "shared", DIM)
     named = MilvusStore(Address(MILVUS, str(milvus_file), "news"), "shared", DIM)

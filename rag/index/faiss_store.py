@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from rag import ann
-from rag.index.rows import PASSAGE, Rows, index_rows, join
+from rag.index.rows import PASSAGE, SENTENCE, WORD, Rows, join, make_rows, sentence_ids_of, word_id
 from rag.index.vectorstore import Found
 
 
@@ -59,13 +59,24 @@ class FaissStore:
 
     @classmethod
     def of_index(cls, index: Any) -> FaissStore:
-        """The store of a loaded index (rag.store.Index): its passages, their sentences and its words."""
-        store = cls(index_rows(index.chunks, index.vectors, index.sentence_vectors, index.vocabulary,
-                               index.vocabulary_vectors))
-        if index.manifest.get("nprobe"):  # a large index: its approximate index finds the passages' candidates
-            for lang, (lo, _hi) in index.ranges.items():
-                group = store._groups[(PASSAGE, lang)]
-                group.approximate, group.offset, group.nprobe = index.faiss_index, lo, index.manifest["nprobe"]
+        """The store of a loaded index (rag.store.Index): its passages, their sentences and its words, each
+        language's rows a view of the index's matrices (sentences and chunks are stored by language)."""
+        store = cls()
+        pids = index.passage_ids
+        owner = np.asarray(index.sentence_owner, dtype=np.int64)
+        sids = sentence_ids_of(pids, owner)
+        nprobe = index.manifest.get("nprobe")
+        for lang, (lo, hi) in index.ranges.items():
+            a, b = (int(x) for x in np.searchsorted(owner, [lo, hi]))
+            store._groups[(PASSAGE, lang)] = _Group(
+                make_rows(pids[lo:hi], PASSAGE, [lang] * (hi - lo), pids[lo:hi], index.vectors[lo:hi]),
+                index.faiss_index if nprobe else None, lo, nprobe)  # a large index's IVF finds the candidates
+            store._groups[(SENTENCE, lang)] = _Group(
+                make_rows(sids[a:b], SENTENCE, [lang] * (b - a), pids[owner[a:b]], index.sentence_vectors[a:b]))
+        for lang, words in index.vocabulary.items():
+            wids = [word_id(lang, w) for w in words]
+            store._groups[(WORD, lang)] = _Group(make_rows(wids, WORD, [lang] * len(wids), wids,
+                                                           index.vocabulary_vectors[lang]))
         return store
 
     def _regroup(self, rows: Rows) -> None:

@@ -1,14 +1,16 @@
 """Rows: every stored vector with a stable id, its kind, its language and its owner.
 
 An id is derived from what the vector stands for — kind, source file, span and text for a passage; its
-passage, place and text for a sentence; language and word for a word — so a rebuild of unchanged text
-keeps its ids and changed text gets new ones. A sentence is owned by its passage; a passage and a word
-own themselves, so "the rows of these passages" is one filter on the owner for every kind.
+passage and place (which, with the passage's text, fix its text) for a sentence; language and word for a
+word — so a rebuild of unchanged text keeps its ids and changed text gets new ones. A sentence is owned
+by its passage; a passage and a word own themselves, so "the rows of these passages" is one filter on the
+owner for every kind.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,10 +33,29 @@ def passage_id(chunk: Chunk) -> int:
     return row_id(PASSAGE, chunk.source, chunk.start, chunk.end, chunk.embedding_text())
 
 
+def numbered(owners: np.ndarray, ordinals: np.ndarray) -> np.ndarray:
+    """Ids of the owners' numbered parts (a passage's sentences): splitmix64 of (owner, ordinal), 63 bits.
+
+    Vectorised, where a hash per row would cost seconds at a few hundred thousand sentences.
+    """
+    with np.errstate(over="ignore"):
+        z = owners.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + ordinals.astype(np.uint64)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(1)).astype(np.int64)
+
+
 def sentence_ids(chunk: Chunk) -> list[int]:
     """The ids of a passage's sentences, in their order (as rag.text splits them)."""
-    owner = passage_id(chunk)
-    return [row_id(SENTENCE, owner, i, s) for i, s in enumerate(split_sentences(chunk.text))]
+    count = len(split_sentences(chunk.text))
+    return numbered(np.full(count, passage_id(chunk), dtype=np.int64), np.arange(count)).tolist()
+
+
+def sentence_ids_of(passage_ids: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """The id of every sentence row, from its passage's row (owner: sorted, sentences passage after passage)."""
+    starts = np.searchsorted(owner, np.arange(len(passage_ids)))
+    return numbered(passage_ids[owner], np.arange(len(owner)) - starts[owner])
 
 
 def word_id(lang: str, word: str) -> int:
@@ -67,8 +88,9 @@ class Rows:
         return Rows(self.ids[keep], self.kinds[keep], self.langs[keep], self.owners[keep], self.vectors[keep])
 
 
-def make_rows(ids: list[int], kind: str, langs: list[str], owners: list[int], vectors: np.ndarray) -> Rows:
-    """Rows of one kind from plain lists."""
+def make_rows(ids: Sequence[int] | np.ndarray, kind: str, langs: Sequence[str], owners: Sequence[int] | np.ndarray,
+              vectors: np.ndarray) -> Rows:
+    """Rows of one kind from lists or arrays (vectors that are float32 already are kept, not copied)."""
     return Rows(np.asarray(ids, dtype=np.int64).reshape(-1), np.full(len(ids), kind, dtype=object),
                 np.asarray(langs, dtype=object).reshape(-1), np.asarray(owners, dtype=np.int64).reshape(-1),
                 np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1))
@@ -80,25 +102,22 @@ def join(parts: list[Rows]) -> Rows:
                                                                           "vectors")))
 
 
-def index_rows(chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray,
+def index_rows(chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray, sentence_owner: np.ndarray,
                vocabulary: dict[str, list[str]], vocabulary_vectors: dict[str, np.ndarray]) -> Rows:
     """Every row of a loaded index: its passages, their sentences (in passage order) and its words.
 
     Args:
         chunks: the passages, in the order of vectors' rows.
         vectors: (passages, dim).
-        sentence_vectors: every passage's sentences, passage after passage.
+        sentence_vectors: every passage's sentences, passage after passage; sentence_owner: each one's passage row.
         vocabulary: language → its corpus words; vocabulary_vectors: language → (words, dim).
     """
-    pids = [passage_id(c) for c in chunks]
-    sids, sowners, slangs = [], [], []
-    for chunk, pid in zip(chunks, pids, strict=True):
-        ids = sentence_ids(chunk)
-        sids += ids
-        sowners += [pid] * len(ids)
-        slangs += [chunk.lang] * len(ids)
-    parts = [make_rows(pids, PASSAGE, [c.lang for c in chunks], pids, vectors),
-             make_rows(sids, SENTENCE, slangs, sowners, sentence_vectors)]
+    pids = np.array([passage_id(c) for c in chunks], dtype=np.int64)
+    langs = np.array([c.lang for c in chunks], dtype=object)
+    owner = np.asarray(sentence_owner, dtype=np.int64)
+    parts = [Rows(pids, np.full(len(pids), PASSAGE, dtype=object), langs, pids, vectors),
+             Rows(sentence_ids_of(pids, owner), np.full(len(owner), SENTENCE, dtype=object), langs[owner],
+                  pids[owner], sentence_vectors)]
     for lang in sorted(vocabulary):
         wids = [word_id(lang, w) for w in vocabulary[lang]]
         parts.append(make_rows(wids, WORD, [lang] * len(wids), wids, vocabulary_vectors[lang]))

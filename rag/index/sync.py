@@ -45,8 +45,8 @@ def sync_store(settings: Settings) -> Synced:
     index = load_index(settings.index_dir)
     store = open_store(settings.store, index, check=False)
     try:
-        return sync(store, index_rows(index.chunks, index.vectors, index.sentence_vectors, index.vocabulary,
-                                      index.vocabulary_vectors))
+        return sync(store, index_rows(index.chunks, index.vectors, index.sentence_vectors, index.sentence_owner,
+                                      index.vocabulary, index.vocabulary_vectors))
     finally:
         store.close()
 

@@ -169,7 +169,7 @@ def _check_holds(store: VectorStore, index: Any, address: str) -> None:
 
     They are looked up by id; more rows than the index's are fine (a shared store being synced).
     """
-    from rag.index.rows import PASSAGE, passage_id
+    from rag.index.rows import PASSAGE
 
     held = store.count(PASSAGE)
     # Every passage of a small index is looked up; of a large one, a sample (and the count).
@@ -177,7 +177,7 @@ def _check_holds(store: VectorStore, index: Any, address: str) -> None:
     try:
         if held < len(index.chunks):
             raise KeyError(held)
-        store.vectors(np.array([passage_id(c) for c in index.chunks[::step]], dtype=np.int64))
+        store.vectors(index.passage_ids[::step])
     except KeyError:
         store.close()
         raise StoreError(f"the store {address} does not hold this index's passages ({held} passages stored, "

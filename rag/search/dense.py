@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from rag.config import Settings
-from rag.index.rows import PASSAGE, SENTENCE, passage_id, sentence_ids
+from rag.index.rows import PASSAGE, SENTENCE, sentence_ids
 from rag.index.vectorstore import Found, VectorStore
 from rag.lru import LRU
 from rag.store import Index
@@ -24,7 +24,7 @@ class DenseScorer:
 
     def __init__(self, index: Index, settings: Settings, store: VectorStore) -> None:
         self.index, self.settings, self.store = index, settings, store
-        self.ids = np.array([passage_id(c) for c in index.chunks], dtype=np.int64)
+        self.ids = index.passage_ids
         self._order = np.argsort(self.ids)
         self.ranges = index.ranges
         self.langs = sorted(self.ranges)
