@@ -7,6 +7,8 @@ which only this module maps to and from the store's ids.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from rag.config import Settings
@@ -17,6 +19,22 @@ from rag.store import Index
 
 EXACT_BELOW = 20_000  # passages (all languages) scored exhaustively; above, the store picks candidates
 SEEN = 16  # question vectors whose exhaustive scores are kept (a question uses two: plain and adapted)
+
+
+@dataclass
+class _Kept:
+    """A question vector's exhaustive scores: every passage's own, and every language's sentence rows."""
+
+    passages: np.ndarray
+    sentences: list[Found]
+    _by_id: dict[int, float] | None = None
+
+    def sentence_scores(self) -> dict[int, float]:
+        """Sentence id → score, made on first use (only the highlights' vector needs it)."""
+        if self._by_id is None:
+            self._by_id = {i: s for f in self.sentences for i, s in zip(f.ids.tolist(), f.scores.tolist(),
+                                                                       strict=True)}
+        return self._by_id
 
 
 class DenseScorer:
@@ -37,7 +55,7 @@ class DenseScorer:
         self._sentence_ids: LRU[int, list[int]] = LRU(4096)  # of passages recently highlighted
         # The exhaustive scores of the last questions' vectors: every passage's, and every sentence's by id.
         # Fusion's passage scores and the highlights read them instead of asking the store again.
-        self._seen: LRU[bytes, tuple[np.ndarray, dict[int, float]]] = LRU(SEEN)
+        self._seen: LRU[bytes, _Kept] = LRU(SEEN)
 
     def rows_of(self, found: Found) -> tuple[np.ndarray, Found]:
         """The passage rows of found's passage ids (of its owners' for sentences), and found cut to them.
@@ -66,17 +84,17 @@ class DenseScorer:
             return None
         chunk = np.full((len(vectors), len(self.ids)), -1.0, dtype=np.float32)
         best = np.full((len(vectors), len(self.ids)), -1.0, dtype=np.float32)
-        sentence: list[dict[int, float]] = [{} for _ in vectors]
+        sentence: list[list[Found]] = [[] for _ in vectors]
         for lang in self.langs:
             passages = self.store.search(vectors, self._k[PASSAGE, lang], PASSAGE, lang)
             sentences = self.store.search(vectors, self._k[SENTENCE, lang], SENTENCE, lang)
             for i, (found, said) in enumerate(zip(passages, sentences, strict=True)):
                 rows, found = self.rows_of(found)
                 chunk[i, rows] = found.scores
-                sentence[i].update(zip(said.ids.tolist(), said.scores.tolist(), strict=True))
+                sentence[i].append(said)
                 self._best_of(said, best[i])
         for vector, c, s in zip(vectors, chunk, sentence, strict=True):
-            self._seen.put(vector.tobytes(), (c, s))
+            self._seen.put(vector.tobytes(), _Kept(c, s))
         return [self._blend(c, np.maximum(b, c)) for c, b in zip(chunk, best, strict=True)]
 
     def rows(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -91,7 +109,7 @@ class DenseScorer:
         """The cosine of each of these passages' own vector (no sentence) with vector."""
         seen = self._seen.get(vector.tobytes())
         if seen is not None:
-            return seen[0][rows]
+            return seen.passages[rows]
         at, found = self.rows_of(self.store.search(vector, len(rows), PASSAGE, owners=self.ids[rows])[0])
         out = np.full(len(self.ids), -1.0, dtype=np.float32)
         out[at] = found.scores
@@ -114,7 +132,7 @@ class DenseScorer:
         ids = self._sentence_ids.get_or_compute(row, lambda r: sentence_ids(self.index.chunks[r]))
         seen = self._seen.get(vector.tobytes())
         if seen is not None:
-            similarity = seen[1]
+            similarity = seen.sentence_scores()
         else:
             found = self.store.search(vector, len(ids), SENTENCE, owners=self.ids[[row]])[0]
             similarity = dict(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
