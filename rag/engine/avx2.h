@@ -124,28 +124,8 @@ static void attend_segment(const float *q, const float *k, const float *v, float
     }
 }
 
-/* Weights re-laid with lanes = 8 output rows: for row group g, block b and step k, one 32-byte vector
- * holds bytes [4k, 4k+4) of block b of each of the group's 8 rows. */
-typedef struct { uint8_t *w; float *d; int nout, nin; } vmat;
-
-static void vmat_make(vmat *x, const block_q4_0 *W, int nout, int nin) {
-    int nb = nin / QK, ng = nout / 8;
-    x->nout = nout; x->nin = nin;
-    x->w = (uint8_t *)aligned_alloc(64, (size_t)nout * nin);
-    x->d = (float *)aligned_alloc(64, sizeof(float) * (size_t)nout * nb);
-    uint8_t row[QK];
-    for (int g = 0; g < ng; g++)
-        for (int b = 0; b < nb; b++)
-            for (int i = 0; i < 8; i++) {
-                const block_q4_0 *wb = W + (size_t)(g * 8 + i) * nb + b;
-                for (int j = 0; j < 16; j++) { row[j] = wb->qs[j] & 0x0F; row[j + 16] = wb->qs[j] >> 4; }
-                for (int k = 0; k < 8; k++)
-                    memcpy(x->w + ((((size_t)g * nb + b) * 8 + k) * 8 + i) * 4, row + 4 * k, 4);
-                x->d[((size_t)g * nb + b) * 8 + i] = fp16_to_fp32(wb->d);
-            }
-}
-
-static void vmat_free(vmat *x) { free(x->w); free(x->d); }
+#define VLANES 8
+#include "layout.h"
 
 #define VT 4          /* tokens per register tile */
 #define VTILE 64      /* tokens per cache tile */

@@ -894,6 +894,11 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
     m->eln_b = (const float *)find_tensor(dir, ndir, "emb.ln.b");
     m->layers = (layer_t *)calloc(m->NL, sizeof(layer_t));
     char nm2[24];
+#if defined(E5_FAST)
+    /* The fast kernels need whole vectors of rows and of head dimensions (e5-small: H 384, FF 1536, hd 32). */
+    int fast_ok = m->NH > 0 && m->H % m->NH == 0 && m->H % VLANES == 0 && m->FF % VLANES == 0
+                  && m->H % QK == 0 && m->FF % QK == 0 && m->FF >= m->H && m->hd % 16 == 0 && m->MAXP >= 3;
+#endif
     for (int l = 0; l < m->NL; l++) {
         layer_t *ly = &m->layers[l];
 #define T(field, suffix, type) \
@@ -908,12 +913,20 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
         T(oln_w, "oln.w", const float *)  T(oln_b, "oln.b", const float *)
 #undef T
 #if defined(E5_FAST)
-        vmat_make(&ly->xq, ly->qw, m->H, m->H);   vmat_make(&ly->xk, ly->kw, m->H, m->H);
-        vmat_make(&ly->xv, ly->vw, m->H, m->H);   vmat_make(&ly->xao, ly->aow, m->H, m->H);
-        vmat_make(&ly->xfi, ly->fiw, m->FF, m->H); vmat_make(&ly->xfo, ly->fow, m->H, m->FF);
+        fast_ok = fast_ok && ly->qw && ly->kw && ly->vw && ly->aow && ly->fiw && ly->fow  /* every tensor found */
+            && vmat_make(&ly->xq, ly->qw, m->H, m->H) == 0 && vmat_make(&ly->xk, ly->kw, m->H, m->H) == 0
+            && vmat_make(&ly->xv, ly->vw, m->H, m->H) == 0 && vmat_make(&ly->xao, ly->aow, m->H, m->H) == 0
+            && vmat_make(&ly->xfi, ly->fiw, m->FF, m->H) == 0 && vmat_make(&ly->xfo, ly->fow, m->H, m->FF) == 0;
 #endif
     }
     free(dir);
+#if defined(E5_FAST)
+    if (!fast_ok) {  /* a shape the fast kernels do not take, or no memory: refuse rather than compute garbage */
+        fprintf(stderr, "e5: this model's shape does not fit the fast kernels (or out of memory)\n");
+        e5_free(m);
+        return NULL;
+    }
+#endif
 
 #ifdef _OPENMP
     omp_set_max_active_levels(1);   /* batch parallel -> inner matmuls serial */

@@ -113,29 +113,8 @@ static void attend_segment(const float *q, const float *k, const float *v, float
     }
 }
 
-/* Weights re-laid for VNNI with lanes = 16 output rows: for row group g, block b and 4-byte step k, one
- * 64-byte vector holds bytes [4k, 4k+4) of block b of each of the group's 16 rows. Then an activation's
- * 4 bytes, broadcast, multiply all 16 rows at once, and the accumulator's lanes are 16 outputs. */
-typedef struct { uint8_t *w; float *d; int nout, nin; } vmat;
-
-static void vmat_make(vmat *x, const block_q4_0 *W, int nout, int nin) {
-    int nb = nin / QK, ng = nout / 16;
-    x->nout = nout; x->nin = nin;
-    x->w = (uint8_t *)aligned_alloc(64, (size_t)nout * nin);
-    x->d = (float *)aligned_alloc(64, sizeof(float) * (size_t)nout * nb);
-    uint8_t row[QK];
-    for (int g = 0; g < ng; g++)
-        for (int b = 0; b < nb; b++)
-            for (int i = 0; i < 16; i++) {
-                const block_q4_0 *wb = W + (size_t)(g * 16 + i) * nb + b;
-                for (int j = 0; j < 16; j++) { row[j] = wb->qs[j] & 0x0F; row[j + 16] = wb->qs[j] >> 4; }
-                for (int k = 0; k < 8; k++)
-                    memcpy(x->w + ((((size_t)g * nb + b) * 8 + k) * 16 + i) * 4, row + 4 * k, 4);
-                x->d[((size_t)g * nb + b) * 16 + i] = fp16_to_fp32(wb->d);
-            }
-}
-
-static void vmat_free(vmat *x) { free(x->w); free(x->d); }
+#define VLANES 16
+#include "layout.h"
 
 #define VT 8          /* tokens per register tile */
 #define VTILE 64      /* tokens per cache tile */
