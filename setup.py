@@ -16,7 +16,8 @@ VNNI = [*AVX2, "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx512v
 def engine(name: str, flags: list[str]) -> Extension:
     """One build of rag/engine/e5.c (each build has its own one-line source, so their objects differ)."""
     return Extension(f"rag.engine._e5{name}", sources=[f"rag/engine/e5_{name}.c"],
-                     depends=["rag/engine/e5.c", "rag/engine/e5.h", "rag/engine/vnni.h", "rag/engine/avx2.h"],
+                     depends=["rag/engine/e5.c", "rag/engine/e5.h", "rag/engine/vnni.h", "rag/engine/avx2.h",
+                              "rag/engine/layout.h"],
                      extra_compile_args=["-O3", "-fopenmp", *flags], extra_link_args=["-fopenmp"], libraries=["m"],
                      optional=True)
 
