@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -159,6 +160,21 @@ def test_a_milvus_collection_of_another_dimension_is_refused(milvus_file: Path) 
     MilvusStore(Address(MILVUS, str(milvus_file)), "dims", DIM).close()
     with pytest.raises(StoreError, match=r"16-dimensional .* makes 8: use another store address"):
         MilvusStore(Address(MILVUS, str(milvus_file)), "dims", 8)
+
+
+def test_a_dropped_milvus_store_closes_its_connection_and_leaves_others_working(milvus_file: Path,
+                                                                                milvus_store: MilvusStore) -> None:
+    # What a live index does on a switch: the old retriever (and its store) is dropped after its last question.
+    old = MilvusStore(Address(MILVUS, str(milvus_file)), "contract", DIM)
+    client = old._client
+    del old
+    gc.collect()
+    assert client._handler is None  # closed (pymilvus clears its handler on close)
+    sync(milvus_store, sample_rows())  # a store on the same file and collection still works
+    assert milvus_store.count() == 22
+    closed_twice = MilvusStore(Address(MILVUS, str(milvus_file)), "contract", DIM)
+    closed_twice.close()
+    closed_twice.close()  # a second close does nothing
 
 
 @pytest.mark.slow  # makes its own Milvus collections: half a second each

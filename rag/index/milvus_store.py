@@ -9,8 +9,10 @@ chosen here yet). pymilvus is imported only when a Milvus store is opened.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,12 @@ from rag.index.vectorstore import Address, Found, credentials
 BATCH = 2000  # rows per upsert call
 MAX_K = 16384  # Milvus' largest topk
 _LANG = re.compile(r"[a-z]{2,8}")
+
+
+def _close_quietly(client: Any) -> None:
+    """Close a pymilvus client; a connection already gone (a stopped server, interpreter exit) is not an error."""
+    with contextlib.suppress(Exception):
+        client.close()
 
 
 def collection_name(model: str, name: str = "") -> str:
@@ -51,6 +59,9 @@ class MilvusStore:
         except Exception as exc:  # pymilvus raises its own types and grpc's, none documented as a set
             self._client.close()
             raise StoreError(f"cannot open the Milvus store at {address.where}: {_reason(exc)}") from None
+        # Closed by close(), or when the store is dropped: a live index that switched to a rebuilt one
+        # drops the old retriever once its last question is done, and with it this store's connection.
+        self._closer = weakref.finalize(self, _close_quietly, self._client)
 
     def _create(self) -> None:
         from pymilvus import DataType, MilvusClient
@@ -127,7 +138,7 @@ class MilvusStore:
         return int(rows[0]["count(*)"])
 
     def close(self) -> None:
-        self._client.close()
+        self._closer()  # once: a second close, or the store's collection afterwards, does nothing
 
     def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
         try:
