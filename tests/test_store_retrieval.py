@@ -12,6 +12,7 @@ from rag.assistant import Assistant
 from rag.cli import main
 from rag.config import Settings
 from rag.index.sync import sync_store
+from rag.index.vectorstore import parse_address
 
 QUESTIONS = ["Wer führte Regie?", "Who plays Seon-woo?", "How many episodes?", "Wie lange dauert eine Folge?",
              "capital of France"]
@@ -134,6 +135,34 @@ def test_a_page_switches_to_a_rebuilt_index_once_its_store_holds_it(corpus_dir: 
     sync_store(settings)
     after = assistant.ask("Who plays Seon-woo?")
     assert any(p.source == "extra_en.txt" for p in after.passages)
+
+
+@pytest.mark.slow
+def test_a_one_file_rebuild_syncs_the_store_from_the_previous_rows(corpus_dir: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build knows the rows it replaces: the store is checked by id, not listed (a scan of every row)."""
+    from rag.index import build_index
+    from rag.index.milvus_store import MilvusStore
+    from rag.index.rows import index_row_ids
+    from rag.store import load_index
+    from tests.conftest import hashing_settings
+
+    settings = hashing_settings(corpus_dir, tmp_path / "index").with_(store=f"milvus://{tmp_path / 'rows.db'}")
+    build_index(settings)
+    listed: list[int] = []
+    ids = MilvusStore.ids
+    monkeypatch.setattr(MilvusStore, "ids", lambda self: listed.append(1) or ids(self))
+    (corpus_dir / "extra_en.txt").write_text("Seon-woo is played by the singer Park Hyung-sik in this drama.\n",
+                                             encoding="utf-8")
+    report = build_index(settings)
+    assert report.store is not None and report.store.added >= 2 and report.store.deleted == 0 and not listed
+    index = load_index(settings.index_dir)
+    store = MilvusStore(parse_address(settings.store), "hashing", index.vectors.shape[1])
+    try:
+        assert sorted(ids(store).tolist()) == sorted(index_row_ids(index.passage_ids, index.sentence_owner,
+                                                                   index.vocabulary).tolist())
+    finally:
+        store.close()
 
 
 @pytest.mark.slow

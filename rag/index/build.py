@@ -19,6 +19,7 @@ from rag.corpus import CorpusState, Skipped, corpus_state, read_corpus, report_s
 from rag.embedding import Embedder, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError, RagError
 from rag.fingerprint import pipeline_fingerprint
+from rag.index.rows import index_row_ids
 from rag.index.sync import Synced, sync_store
 from rag.index.vectorstore import FAISS, check_store, indexed_dim, parse_address
 from rag.names import NameNormalizer
@@ -84,13 +85,16 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
         if dim is None:  # a new index (or model): its dimension is the model's, loaded now rather than later
             embedder = embedder or load_embedder(settings.model)
             check_store(settings.store, settings.model, embedder.dim or None)
-        return replace(_build(settings, embedder, force, progress, strict, listener), store=sync_store(settings))
+        seen: list[Index] = []  # the previous index, if the build loads it: the rows the store holds
+        report = _build(settings, embedder, force, progress, strict, listener, seen)
+        before = index_row_ids(seen[0].passage_ids, seen[0].sentence_owner, seen[0].vocabulary) if seen else None
+        return replace(report, store=sync_store(settings, before))
     return _build(settings, embedder, force, progress, strict, listener)
 
 
 def _build(settings: Settings, embedder: Embedder | None, force: bool, progress: bool, strict: bool,
-           listener: Callable[[int, int], None] | None) -> BuildReport:
-    """build_index's work on the index folder."""
+           listener: Callable[[int, int], None] | None, seen: list[Index] | None = None) -> BuildReport:
+    """build_index's work on the index folder; the previous index, when it is loaded, is appended to seen."""
     t0 = time.perf_counter()
     if not force and not strict and settings.corpus_dir.is_dir():
         # Nothing changed (file hashes, model, chunking): answer from the manifest alone, without
@@ -130,6 +134,8 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
     word_from = len(chunk_texts) + len(sentence_texts)
     files = {d.source: d.sha256 for d in docs}
     old = _reusable(settings, force)
+    if old is not None and seen is not None:
+        seen.append(old)
     if (old is not None and old.manifest["files"] == files and len(old.chunks) == len(chunks)
             and old.manifest.get("pipeline") == pipeline_fingerprint()
             and _same_chunking(old.manifest["chunking"], settings)

@@ -124,6 +124,10 @@ class FaissStore:
     def ids(self) -> np.ndarray:
         return np.concatenate([g.rows.ids for g in self._groups.values()]) if self._groups else np.zeros(0, np.int64)
 
+    def held(self, ids: np.ndarray) -> int:
+        asked = np.asarray(ids, dtype=np.int64)
+        return int(sum(np.isin(asked, g.rows.ids).sum() for g in self._groups.values()))
+
     def count(self, kind: str | None = None, lang: str | None = None) -> int:
         return sum(len(g.rows) for (kd, lg), g in self._groups.items() if kind in (None, kd) and lang in (None, lg))
 

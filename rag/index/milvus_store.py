@@ -132,6 +132,15 @@ class MilvusStore:
             iterator.close()
         return np.array(out, dtype=np.int64)
 
+    def held(self, ids: np.ndarray) -> int:
+        wanted = [int(i) for i in ids]  # ints only: nothing from outside is spliced into the filter
+        found = 0
+        for a in range(0, len(wanted), MAX_K):
+            part = wanted[a:a + MAX_K]
+            found += len(self._call("query", self._client.query, self.name, filter=f"id in {part}",
+                                    output_fields=["id"], limit=len(part)))
+        return found
+
     def count(self, kind: str | None = None, lang: str | None = None) -> int:
         expression = _filter(kind, lang, None) if kind else (f'lang == "{_lang(lang)}"' if lang else "")
         rows = self._call("count", self._client.query, self.name, filter=expression, output_fields=["count(*)"])

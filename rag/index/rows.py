@@ -122,3 +122,16 @@ def index_rows(chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.nd
         wids = [word_id(lang, w) for w in vocabulary[lang]]
         parts.append(make_rows(wids, WORD, [lang] * len(wids), wids, vocabulary_vectors[lang]))
     return join(parts)
+
+
+def index_row_ids(passage_ids: np.ndarray, sentence_owner: np.ndarray, vocabulary: dict[str, list[str]]) -> np.ndarray:
+    """The ids of every row index_rows makes, without its vectors (what a store should hold for an index).
+
+    Args:
+        passage_ids: each passage's id (rag.store.Index.passage_ids); sentence_owner: each sentence's passage row.
+        vocabulary: language → its corpus words.
+    """
+    pids = np.asarray(passage_ids, dtype=np.int64)
+    words = [word_id(lang, w) for lang in sorted(vocabulary) for w in vocabulary[lang]]
+    return np.concatenate([pids, sentence_ids_of(pids, np.asarray(sentence_owner, dtype=np.int64)),
+                           np.asarray(words, dtype=np.int64)])

@@ -21,13 +21,18 @@ class Synced:
     deleted: int
 
 
-def sync(store: VectorStore, rows: Rows) -> Synced:
+def sync(store: VectorStore, rows: Rows, before: np.ndarray | None = None) -> Synced:
     """Make the store hold exactly rows: upsert the ids it lacks, then delete the ids rows no longer have.
 
     An id stands for its text and place (rag.index.rows), so a kept id needs no new vector. Not atomic:
     a failure midway leaves the store with the new rows and some old ones, which the next sync finishes.
+
+    Args:
+        before: the ids the store should hold already (the previous index's rows), if known: looked up by id
+            instead of listing the store (a scan of every row), and trusted only if the store holds all of
+            them and nothing else.
     """
-    stored = store.ids()
+    stored = before if before is not None and _holds_exactly(store, before) else store.ids()
     new = ~np.isin(rows.ids, stored)
     gone = stored[~np.isin(stored, rows.ids)]
     # New rows first: servers still answering from the previous index, and those switching to this one
@@ -39,14 +44,23 @@ def sync(store: VectorStore, rows: Rows) -> Synced:
     return Synced(int(new.sum()), int(len(rows) - new.sum()), int(len(gone)))
 
 
-def sync_store(settings: Settings) -> Synced:
+def _holds_exactly(store: VectorStore, ids: np.ndarray) -> bool:
+    """Whether the store holds just these (distinct) ids: as many rows as ids, and every id found (so no other)."""
+    return store.count() == len(ids) and store.held(ids) == len(ids)
+
+
+def sync_store(settings: Settings, before: np.ndarray | None = None) -> Synced:
     """Bring the vector store settings.store names in line with the index folder: only rows whose ids
-    (their text) it lacks are added, rows the index no longer has are deleted."""
+    (their text) it lacks are added, rows the index no longer has are deleted.
+
+    Args:
+        before: the row ids of the index the store was last synced with, if known (see sync).
+    """
     index = load_index(settings.index_dir)
     store = open_store(settings.store, index, check=False)
     try:
         return sync(store, index_rows(index.chunks, index.vectors, index.sentence_vectors, index.sentence_owner,
-                                      index.vocabulary, index.vocabulary_vectors))
+                                      index.vocabulary, index.vocabulary_vectors), before)
     finally:
         store.close()
 

@@ -74,6 +74,9 @@ class VectorStore(Protocol):
     def ids(self) -> np.ndarray:
         """Every stored id."""
 
+    def held(self, ids: np.ndarray) -> int:
+        """How many of these (distinct) ids are stored: a lookup by id, no vector read."""
+
     def count(self, kind: str | None = None, lang: str | None = None) -> int:
         """How many rows (of kind, of language) are stored."""
 
