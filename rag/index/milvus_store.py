@@ -195,7 +195,11 @@ def connect(address: Address) -> Any:
     if address.local:
         _check_file(Path(address.where))
     try:
-        client = MilvusClient(address.where, timeout=10, **({} if address.local else credentials()))
+        # A connection of its own, closed with the client: a shared one outlives close() in pymilvus' pool,
+        # and after a long build in this process (Milvus Lite serves from a thread of it) the next client
+        # got that pooled channel, shut by the server meanwhile ("too_many_pings"), and failed to connect.
+        client = MilvusClient(address.where, timeout=10, dedicated=True,
+                              **({} if address.local else credentials()))
         client.list_collections()  # a wrong token fails here, not at the first search
         return client
     except Exception as exc:  # see MilvusStore.__init__
