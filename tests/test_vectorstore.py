@@ -272,3 +272,23 @@ def test_store_addresses(address: str, backend: str, where: str) -> None:
 def test_bad_store_addresses_name_the_forms_that_work(address: str, says: str) -> None:
     with pytest.raises(StoreError, match=says.replace(".", r"\.")):
         parse_address(address)
+
+
+def test_milvus_connections_are_dedicated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A pooled connection outlived close() and failed the sync after a long build (docs/scaling.md, Updates).
+    import pymilvus
+
+    from rag.index.milvus_store import connect
+
+    seen: list[dict[str, object]] = []
+
+    class Client:
+        def __init__(self, uri: str, **kwargs: object) -> None:
+            seen.append(kwargs)
+
+        def list_collections(self) -> list[str]:
+            return []
+
+    monkeypatch.setattr(pymilvus, "MilvusClient", Client)
+    connect(Address(MILVUS, str(tmp_path / "rows.db")))
+    assert seen and seen[0].get("dedicated") is True
