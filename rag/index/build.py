@@ -19,7 +19,6 @@ from rag.corpus import CorpusState, Skipped, corpus_state, read_corpus, report_s
 from rag.embedding import Embedder, load_embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, IndexStaleError, IndexWriteError, RagError
 from rag.fingerprint import pipeline_fingerprint
-from rag.index.rows import index_row_ids
 from rag.index.sync import Synced, sync_store
 from rag.index.vectorstore import FAISS, check_store, indexed_dim, parse_address
 from rag.names import NameNormalizer
@@ -87,13 +86,12 @@ def build_index(settings: Settings, embedder: Embedder | None = None, force: boo
             check_store(settings.store, settings.model, embedder.dim or None)
         seen: list[Index] = []  # the previous index, if the build loads it: the rows the store holds
         report = _build(settings, embedder, force, progress, strict, listener, seen)
-        before = index_row_ids(seen[0].passage_ids, seen[0].sentence_owner, seen[0].vocabulary) if seen else None
-        return replace(report, store=sync_store(settings, before))
-    return _build(settings, embedder, force, progress, strict, listener)
+        return replace(report, store=sync_store(settings, seen[0] if seen else None))
+    return _build(settings, embedder, force, progress, strict, listener, [])
 
 
 def _build(settings: Settings, embedder: Embedder | None, force: bool, progress: bool, strict: bool,
-           listener: Callable[[int, int], None] | None, seen: list[Index] | None = None) -> BuildReport:
+           listener: Callable[[int, int], None] | None, seen: list[Index]) -> BuildReport:
     """build_index's work on the index folder; the previous index, when it is loaded, is appended to seen."""
     t0 = time.perf_counter()
     if not force and not strict and settings.corpus_dir.is_dir():
@@ -134,8 +132,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
     word_from = len(chunk_texts) + len(sentence_texts)
     files = {d.source: d.sha256 for d in docs}
     old = _reusable(settings, force)
-    if old is not None and seen is not None:
-        seen.append(old)
+    seen += [old] if old is not None else []
     if (old is not None and old.manifest["files"] == files and len(old.chunks) == len(chunks)
             and old.manifest.get("pipeline") == pipeline_fingerprint()
             and _same_chunking(old.manifest["chunking"], settings)

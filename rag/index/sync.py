@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.config import Settings
-from rag.index.rows import Rows, index_rows
+from rag.index.rows import Rows, index_row_ids, index_rows
 from rag.index.vectorstore import VectorStore, open_store
-from rag.store import load_index
+from rag.store import Index, load_index
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,16 @@ def _holds_exactly(store: VectorStore, ids: np.ndarray) -> bool:
     return store.count() == len(ids) and store.held(ids) == len(ids)
 
 
-def sync_store(settings: Settings, before: np.ndarray | None = None) -> Synced:
+def sync_store(settings: Settings, previous: Index | None = None) -> Synced:
     """Bring the vector store settings.store names in line with the index folder: only rows whose ids
     (their text) it lacks are added, rows the index no longer has are deleted.
 
     Args:
-        before: the row ids of the index the store was last synced with, if known (see sync).
+        previous: the index the folder held before this build, if loaded: the rows the store should hold
+            (see sync's before).
     """
+    before = None if previous is None else index_row_ids(previous.passage_ids, previous.sentence_owner,
+                                                         previous.vocabulary)
     index = load_index(settings.index_dir)
     store = open_store(settings.store, index, check=False)
     try:
