@@ -121,6 +121,7 @@ def test_bench_json_has_every_figure(bench_env: Path, monkeypatch: pytest.Monkey
     assert "LC BM25+FAISS" in table and "LC FAISS" in table
 
 
+@pytest.mark.slow  # runs a whole small bench: 2 s
 def test_bench_without_langchain_says_how_to_get_it(bench_env: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("benchmarks.baseline.available", lambda: False)

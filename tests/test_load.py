@@ -45,6 +45,7 @@ def expected(assistant: Assistant, question: str, **options: object) -> dict:
         return {"error": str(exc)}
 
 
+@pytest.mark.slow  # 16 threads against one assistant: 2.5 s
 def test_assistant_from_16_threads_answers_as_sequentially(hashing_assistant: Assistant) -> None:
     options = [{}, {"k": 1}, {"k": 5}, {"languages": ["de"]}, {"k": 2, "languages": ["en"]}]
     jobs = [(q, options[i % len(options)]) for i, q in enumerate(QUESTIONS * 16)][:400]

@@ -80,6 +80,7 @@ def test_a_build_takes_prebuilt_vectors_and_embeds_only_the_rest(tmp_path: Path,
                                                            strict=True) if w in words)
 
 
+@pytest.mark.slow  # reads the whole shipped file and both word lists: 2 s
 def test_the_shipped_file_covers_the_word_lists() -> None:
     header, _ = prebuilt.paths("e5-small")
     meta = json.loads(header.read_text(encoding="utf-8"))
