@@ -113,15 +113,16 @@ def index_rows(chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.nd
         vocabulary: language → its corpus words; vocabulary_vectors: language → (words, dim).
     """
     pids = np.array([passage_id(c) for c in chunks], dtype=np.int64)
-    langs = np.array([c.lang for c in chunks], dtype=object)
     owner = np.asarray(sentence_owner, dtype=np.int64)
-    parts = [Rows(pids, np.full(len(pids), PASSAGE, dtype=object), langs, pids, vectors),
-             Rows(sentence_ids_of(pids, owner), np.full(len(owner), SENTENCE, dtype=object), langs[owner],
-                  pids[owner], sentence_vectors)]
-    for lang in sorted(vocabulary):
-        wids = [word_id(lang, w) for w in vocabulary[lang]]
-        parts.append(make_rows(wids, WORD, [lang] * len(wids), wids, vocabulary_vectors[lang]))
-    return join(parts)
+    ids = index_row_ids(pids, owner, vocabulary)  # passages, their sentences, each language's words
+    n, m = len(pids), len(owner)
+    langs = np.array([c.lang for c in chunks], dtype=object)
+    word_langs = np.array([lang for lang in sorted(vocabulary) for _ in vocabulary[lang]], dtype=object)
+    kinds = np.array([PASSAGE] * n + [SENTENCE] * m + [WORD] * len(word_langs), dtype=object)
+    words = [np.asarray(vocabulary_vectors[lang], dtype=np.float32) for lang in sorted(vocabulary)]
+    return Rows(ids, kinds, np.concatenate([langs, langs[owner], word_langs]),
+                np.concatenate([pids, pids[owner], ids[n + m:]]),
+                np.concatenate([np.asarray(vectors, dtype=np.float32), sentence_vectors, *words]))
 
 
 def index_row_ids(passage_ids: np.ndarray, sentence_owner: np.ndarray, vocabulary: dict[str, list[str]]) -> np.ndarray:
