@@ -101,6 +101,7 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
     """Metrics for a list of (item, question language, answer, milliseconds)."""
     ranks: dict[str, list[int | None]] = {f"{q}->{p}": [] for q in LANGS for p in LANGS}
     side_abstain, off_topic, answered, shown_sides = [], [], [], []
+    shown_by: dict[str, list[bool]] = {}  # direction → its answerable sides shown
     graded: list[tuple[float, bool, bool, bool]] = []  # probability, top 3 hold gold, answerable, labelled answers
     on_topic: list[tuple[float, bool]] = []  # sides of questions about the corpus: probability, answerable
     unanswered: dict[str, list[bool]] = {}
@@ -126,6 +127,7 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
             else:
                 ranks[f"{q_lang}->{p_lang}"].append(rank)
                 shown_sides.append(shows)
+                shown_by.setdefault(f"{q_lang}->{p_lang}", []).append(shows)
     directions = {d: _direction(r) for d, r in ranks.items()}
     ms = np.array([r[3] for r in records]) if records else np.zeros(1)
     return {
@@ -134,7 +136,8 @@ def summarize(records: list[tuple[Item, str, Answer, float]]) -> dict[str, Any]:
         "abstain_off_topic": {"n": len(off_topic), "accuracy": _mean(off_topic), "ci95": wilson(off_topic),
                               "by_category": {c: {"n": len(v), "accuracy": _mean(v)} for c, v in unanswered.items()}},
         "answered": {"n": len(answered), "accuracy": _mean(answered)},  # answerable questions given passages
-        "answerable_sides_shown": {"n": len(shown_sides), "accuracy": _mean(shown_sides)},
+        "answerable_sides_shown": {"n": len(shown_sides), "accuracy": _mean(shown_sides), "by_direction": {
+            d: {"n": len(v), "accuracy": _mean(v)} for d, v in sorted(shown_by.items())}},
         "confidence": {**_confidence(graded), "auroc_on_topic": round(auroc([p for p, _ in on_topic],
                                                                             [a for _, a in on_topic]), 4)
                        if len({a for _, a in on_topic}) == 2 else None},
@@ -217,8 +220,10 @@ def format_report(report: dict[str, Any]) -> str:
                          f"{lo:.2f}–{hi:.2f}")
         off = r["abstain_off_topic"]
         kinds = ", ".join(f"{c} {m['accuracy']:.3f} (n={m['n']})" for c, m in sorted(off["by_category"].items()))
+        shown = r["answerable_sides_shown"]
         lines.append(f"           answerable questions given passages {r['answered']['accuracy']:.3f} "
-                     f"(n={r['answered']['n']})")
+                     f"(n={r['answered']['n']}); answerable sides shown {shown['accuracy']:.3f} (" + ", ".join(
+                         f"{d} {m['accuracy']:.3f}" for d, m in shown.get("by_direction", {}).items()) + ")")
         lines.append(f"           abstention: missing side {r['abstain_missing_side']['accuracy']:.3f} "
                      f"(n={r['abstain_missing_side']['n']}), unanswerable {off['accuracy']:.3f} "
                      f"(n={off['n']}, 95% interval {off['ci95'][0]:.2f}–{off['ci95'][1]:.2f}; {kinds or 'none'})")

@@ -145,7 +145,7 @@ class Retriever:
                     - self.settings.unknown_word_penalty * unknown_word)
         return {"question": evidence, "best_any": plain_best, "unknown_name": float(unknown_name),
                 "unknown_word": float(unknown_word), "gate": float(evidence < self.settings.min_question_score),
-                **(self.probes.signals(dense.plain) if self.probes else {})}
+                **(self.probes.signals(dense.plain, query.text) if self.probes else {})}
 
     def _entity_pass(self, query: Query, found: dict[str, Found], dense: Dense, k: int) -> dict[str, Found]:
         """Second pass: names and numbers of the best passage in the other languages ("Kim Hee-won", "2022")

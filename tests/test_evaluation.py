@@ -48,6 +48,11 @@ def test_summary_scores_each_direction_and_abstention() -> None:
     assert report["abstain_missing_side"] == {"n": 2, "accuracy": 0.5}
     assert report["abstain_off_topic"]["accuracy"] == 0.5 and report["abstain_off_topic"]["n"] == 2
     assert report["latency_ms"]["p50"] == 1.0
+    # every answerable side above is shown, except the German one of the question whose answer is empty
+    shown = summarize([*records, (item(["gold en"], ["gold de"]), "de", Answer("Who?", "", []), 1.0)])
+    assert shown["answerable_sides_shown"]["by_direction"] == {
+        "de->de": {"n": 1, "accuracy": 0.0}, "de->en": {"n": 2, "accuracy": 0.5},
+        "en->de": {"n": 1, "accuracy": 1.0}, "en->en": {"n": 2, "accuracy": 1.0}}
 
 
 @pytest.mark.parametrize(("outcomes", "low", "high"), [

@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from rag.search.probe import MODEL, Probe, Probes, parse, shipped_for
+from rag.search.probe import MODEL, Probe, Probes, parse, shipped_for, terms_of
 from tests.conftest import CORPUS
 
 
@@ -22,7 +22,28 @@ def test_probes_give_named_log_odds_and_round_trip() -> None:
     assert again.named["off_topic"].info == {"auroc_cv": 0.9}
 
 
+def test_terms_are_words_and_neighbouring_pairs_casefolded_once() -> None:
+    assert terms_of("How much does Disney+ cost, how much?") == [
+        "how", "much", "does", "disney+", "cost", "how much", "much does", "does disney+", "disney+ cost",
+        "cost how"]
+    assert terms_of("") == [] and terms_of("1997 Reply") == ["1997", "reply", "1997 reply"]
+
+
+def test_a_probes_terms_add_their_weights_over_the_square_root_of_the_questions_terms() -> None:
+    probe = Probe(np.array([1.0, 0.0]), 0.0, {}, {"kimchi": 3.0, "make kimchi": 1.0, "soundtrack": -2.0})
+    probes = Probes("m", {"off_topic": probe}, {})
+    # "how do i make kimchi": 5 words + 4 pairs = 9 terms, two of them weighted
+    assert probes.signals(np.array([0.5, 0.5]), "How do I make kimchi")["probe_off_topic"] == pytest.approx(
+        0.5 + (3.0 + 1.0) / 3)
+    assert probes.signals(np.array([0.5, 0.5]))["probe_off_topic"] == pytest.approx(0.5)  # no text: the vector
+    assert probe.term_logit("Soundtrack") == pytest.approx(-2.0) and probe.term_logit("") == 0.0
+    again = parse(probes.to_json())
+    assert again.named["off_topic"].terms == probe.terms
+    assert again.signals(np.array([0.5, 0.5]), "make kimchi") == probes.signals(np.array([0.5, 0.5]), "make kimchi")
+
+
 @pytest.mark.parametrize("broken", [
+    '{"model": "m", "files": {}, "probes": {"a": {"dim": 1, "weights": [1], "bias": 0, "terms": {"x": NaN}}}}',
     '{"model": "m", "files": {}, "probes": {"a": {"dim": 3, "weights": [1, 2], "bias": 0}}}',
     '{"model": "m", "files": {}, "probes": {"a": {"dim": 1, "weights": [NaN], "bias": 0}}}',
     '{"model": "m", "files": {}, "probes": {"a": {"dim": 1, "weights": [1], "bias": 0}, "b": {"dim": 2, '
@@ -44,3 +65,6 @@ def test_the_shipped_probes_are_for_e5_small_and_the_shipped_corpus_only() -> No
     assert {"off_topic", "answerable_en", "answerable_de"} == set(probes.named)
     assert all(p.info["auroc_cv"] > 0.75 and "tune" in p.info["trained_on"] for p in probes.named.values())
     assert parse(MODEL.read_text(encoding="utf-8")).named.keys() == probes.named.keys()
+    # the off-topic probe reads words too: a recipe question's words push it off-topic, the show's title on
+    off_topic = probes.named["off_topic"]
+    assert off_topic.terms and off_topic.term_logit("how do i make kimchi") > 0 > off_topic.term_logit("soundtrack")

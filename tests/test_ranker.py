@@ -27,6 +27,18 @@ def test_fitting_is_deterministic_and_learns_the_signal() -> None:
     assert np.allclose(first.logits(np.array([[2.0, 1.0]])), [first.logit({"a": 2.0, "b": 1.0})])
 
 
+def test_fitting_unscaled_keeps_each_feature_as_given_and_penalises_it_as_is() -> None:
+    rng = np.random.default_rng(1)
+    x = np.column_stack([rng.normal(size=300), 100 * rng.normal(size=300)])  # the second on a far larger scale
+    y = (x[:, 0] + x[:, 1] / 100 > 0).astype(float)
+    scaled, unscaled = fit(("a", "b"), x, y), fit(("a", "b"), x, y, l2=1.0, standardise=False)
+    assert unscaled.mean == (0.0, 0.0) and unscaled.scale == (1.0, 1.0)
+    assert scaled.mean != (0.0, 0.0)
+    # unscaled, a large-valued feature needs only a small weight: it is penalised less than the other
+    assert abs(unscaled.weights[1]) * 100 > 0.5 * abs(unscaled.weights[0]) and abs(unscaled.weights[1]) < 0.2
+    assert unscaled.probability({"a": 1.0, "b": 100.0}) > 0.9
+
+
 def _candidates(n: int, fused: np.ndarray) -> Candidates:
     zeros = np.zeros(n)
     return Candidates("en", np.arange(n), zeros, fused, zeros, zeros, zeros, fused, 0.0, zeros)

@@ -67,7 +67,7 @@ def parse_fields(body: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def fit(names: tuple[str, ...], x: np.ndarray, y: np.ndarray, l2: float = 1.0,
-        weight: np.ndarray | None = None) -> Logistic:
+        weight: np.ndarray | None = None, standardise: bool = True) -> Logistic:
     """Standardise, then Newton's method on the L2-penalised log-likelihood (deterministic; threshold 0.5).
 
     Args:
@@ -76,10 +76,12 @@ def fit(names: tuple[str, ...], x: np.ndarray, y: np.ndarray, l2: float = 1.0,
         y: 1 for a positive, 0 for a negative.
         l2: the penalty on the standardised weights (not on the bias).
         weight: each example's weight (default 1).
+        standardise: scale each feature to unit variance first (off: for features already on one scale,
+            such as a bag of words, where a rare word's scale would give it a huge weight).
     """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
-    mean, scale = x.mean(axis=0), x.std(axis=0)
+    mean, scale = (x.mean(axis=0), x.std(axis=0)) if standardise else (np.zeros(x.shape[1]), np.ones(x.shape[1]))
     scale[scale < 1e-9] = 1.0
     z = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
     beta = np.zeros(z.shape[1])
