@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.cleaning import Block, blocks, collapse
@@ -34,6 +34,10 @@ class Document:
     blocks: tuple[Block, ...]
     places: tuple[Place, ...] = ()  # pages (PDF) or sections (Word, HTML), by offset in raw
 
+    def named(self, source: str) -> Document:
+        """This document as the file source holds it (a stored document is found by its content)."""
+        return replace(self, source=source, blocks=tuple(replace(b, source=source) for b in self.blocks))
+
 
 @dataclass(frozen=True)
 class Corpus:
@@ -43,6 +47,7 @@ class Corpus:
     skipped: tuple[Skipped, ...]
     others: tuple[str, ...]  # files of kinds no reader takes (.xlsx, .png)
     refused: dict[str, str] = field(default_factory=dict)  # SHA-256 → why, of files read and refused by a reader
+    parsed: tuple[Document, ...] = ()  # the documents before de-duplication (what rag.ingest.parsed keeps)
 
 
 def content_hash(data: bytes) -> str:
@@ -127,32 +132,37 @@ def extracted(name: str, data: bytes) -> Extracted:
     return found
 
 
-def read_document(corpus_dir: Path, source: str) -> Document | Skipped:
-    """Read one corpus file into a Document, or say why it cannot be used.
+def read_document(corpus_dir: Path, source: str, known: Mapping[str, Document] | None = None) -> Document | Skipped:
+    """Read one corpus file into a Document, or into a Skipped saying why it cannot be used.
 
     Args:
         corpus_dir: the corpus folder.
         source: the file, relative to it (as discover lists it).
-
-    Returns:
-        The Document, or a Skipped with the reason.
+        known: documents parsed before, by SHA-256 (rag.ingest.parsed): taken from there, not read again.
     """
-    data, got, reason = read_checked(corpus_dir, source)
-    if data is None or got is None:
-        return Skipped(source, reason, content_hash(data) if data is not None else "")
+    try:
+        data = read_source(corpus_dir, source)
+    except OSError as exc:
+        return Skipped(source, f"cannot read it ({exc.strerror or exc})")
+    sha = content_hash(data)
+    if known and (doc := known.get(sha)) is not None:
+        return doc.named(source)
+    _, got, reason = read_checked(corpus_dir, source, data)
+    if got is None:
+        return Skipped(source, reason, sha)
     for warning in got.warnings:
         log.warning("%s: %s", printable(source), warning)
-    raw = got.text
-    lang = detect_language(raw[:20000], default="und", min_confidence=0.5)
-    return Document(source, raw, content_hash(data), lang, tuple(blocks(source, raw, lang)), got.places)
+    lang = detect_language(got.text[:20000], default="und", min_confidence=0.5)
+    return Document(source, got.text, sha, lang, tuple(blocks(source, got.text, lang)), got.places)
 
 
-def read_corpus(corpus_dir: Path, strict: bool = False) -> Corpus:
+def read_corpus(corpus_dir: Path, strict: bool = False, known: Mapping[str, Document] | None = None) -> Corpus:
     """Read every usable document of a corpus folder (duplicate blocks dropped corpus-wide), naming the rest.
 
     Args:
         corpus_dir: the corpus folder.
         strict: raise CorpusError on the first unusable file instead of skipping it.
+        known: documents parsed before, by SHA-256 (see read_document).
 
     Returns:
         The Corpus: documents in path order, and what was left out.
@@ -160,7 +170,7 @@ def read_corpus(corpus_dir: Path, strict: bool = False) -> Corpus:
     found = discover(corpus_dir, strict)
     docs, skipped = [], list(found.skipped)
     for source in found.sources:
-        doc = read_document(corpus_dir, source)
+        doc = read_document(corpus_dir, source, known)
         if isinstance(doc, Skipped):
             if strict:
                 raise CorpusError(f"{printable(str(corpus_dir / source))}: {doc.reason}")
@@ -168,7 +178,7 @@ def read_corpus(corpus_dir: Path, strict: bool = False) -> Corpus:
         else:
             docs.append(doc)
     refused = {s.sha256: s.reason for s in skipped if s.sha256}
-    return Corpus(dedupe(docs), tuple(sorted(skipped, key=lambda s: s.source)), found.others, refused)
+    return Corpus(dedupe(docs), tuple(sorted(skipped, key=lambda s: s.source)), found.others, refused, tuple(docs))
 
 
 def load_corpus(corpus_dir: Path, strict: bool = False) -> list[Document]:

@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -23,8 +23,10 @@ import numpy as np
 
 from rag import ann
 from rag.chunking import Chunk
+from rag.corpus import Document
 from rag.errors import IndexWriteError
 from rag.files import Folder, write_faiss, write_new
+from rag.ingest.parsed import PARSED, write_parsed
 from rag.manifest import (
     ANN,
     DATA_FILES,
@@ -41,13 +43,17 @@ from rag.manifest import (
 LOCK = ".build.lock"  # held while a build writes or cleans up: one writer per index folder
 BUILT_NAME = re.compile(r"data-\d{8}T\d{6}-[0-9a-f]{6}")  # the names write_index_files gives its folders
 _TMP_MANIFEST = re.compile(re.escape(f".{MANIFEST}.") + r"\d+\.tmp|\.write-probe\.[0-9a-f]{32}\.tmp")
-_OURS = {*DATA_FILES, ANN}  # a data folder holding anything else was not made by us: never removed
+_OURS = {*DATA_FILES, ANN, PARSED}  # a data folder holding anything else was not made by us: never removed
 
 
 def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], sentence_counts: list[int],
                       vectors: np.ndarray, sentence_vectors: np.ndarray, vocabulary: dict[str, list[str]],
-                      vocab_vectors: np.ndarray, everyday: list[str], everyday_vectors: np.ndarray) -> None:
+                      vocab_vectors: np.ndarray, everyday: list[str], everyday_vectors: np.ndarray,
+                      documents: Sequence[Document] = ()) -> None:
     """Write data into a fresh folder, then switch manifest.json to it in one atomic rename.
+
+    documents: the parsed corpus files, kept so that the next build reads only changed files
+    (rag.ingest.parsed); none: no such file.
 
     sentence_counts[i] is how many rows of sentence_vectors (consecutive, in chunk order) are chunk i's
     sentences; each passage row stores it, so the link is explicit and checked on load.
@@ -80,6 +86,8 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
                 checksums[name] = write_faiss(folder, name, flat)
             checksums[VOCABULARY] = write_new(folder, VOCABULARY, json.dumps(vocabulary, ensure_ascii=False).encode())
             checksums[EVERYDAY] = write_new(folder, EVERYDAY, json.dumps(everyday, ensure_ascii=False).encode())
+            if documents:
+                checksums[PARSED] = write_new(folder, PARSED, lambda write: write_parsed(write, documents))
             folder.sync()  # each file was fsynced as written; now their names in the data folder
         # ASCII JSON (\u escapes): a file name that is not UTF-8 (surrogate escapes in Python) round-trips.
         text = json.dumps({**manifest, "data": data, "checksums": checksums}, indent=2)

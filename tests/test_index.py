@@ -45,7 +45,8 @@ def test_manifest_records_what_the_index_was_built_from(settings) -> None:  # ty
     assert report.languages == manifest["languages"] and set(report.languages) == {"de", "en"}
     files = {p.name for p in (settings.index_dir / manifest["data"]).iterdir()}
     assert files == {"passages.jsonl", "vectors.faiss", "sentences.faiss", "vocabulary.json", "vocabulary.faiss",
-                     "everyday.json", "everyday.faiss"}
+                     "everyday.json", "everyday.faiss", "documents.jsonl"}
+    assert set(manifest["checksums"]) == files
 
 
 def test_rebuild_embeds_only_changed_documents(settings, corpus_dir: Path) -> None:  # type: ignore[no-untyped-def]

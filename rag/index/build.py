@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -21,6 +22,7 @@ from rag.errors import CorpusError, IndexCorruptError, IndexNotFoundError, Index
 from rag.fingerprint import pipeline_fingerprint
 from rag.index.sync import Synced, sync_store
 from rag.index.vectorstore import FAISS, check_store, indexed_dim, parse_address
+from rag.ingest.parsed import load_parsed
 from rag.names import NameNormalizer
 from rag.search import prebuilt
 from rag.search.adapter import install_shipped
@@ -109,7 +111,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
                 report_skipped(settings.corpus_dir, state.skipped, state.others)  # on every build, unchanged or not
                 return BuildReport(n, manifest["languages"], 0, n, time.perf_counter() - t0, True, state.skipped,
                                    state.others)
-    corpus = read_corpus(settings.corpus_dir, strict=strict)
+    corpus = read_corpus(settings.corpus_dir, strict, {} if force else load_parsed(settings.index_dir))
     report_skipped(settings.corpus_dir, corpus.skipped, corpus.others)
     docs = corpus.documents
     chunks = sorted(chunk_documents(docs, settings.chunk_size, settings.chunk_overlap),
@@ -159,9 +161,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
     n, m = len(chunks), len(chunks) + len(sentence_texts)
     w = m + len(vocab_words)
     chunk_vectors, sentence_vectors, vocab_vectors = vectors[:n], vectors[n:m], vectors[m:w]
-    languages: dict[str, int] = {}
-    for c in chunks:
-        languages[c.lang] = languages.get(c.lang, 0) + 1
+    languages = dict(Counter(c.lang for c in chunks))
     manifest = {
         "format_version": FORMAT_VERSION,
         "pipeline": pipeline_fingerprint(),
@@ -181,7 +181,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
     with build_lock(settings.index_dir):
         sentence_counts = [len(split_sentences(c.text)) for c in chunks]  # the rows of sentences.faiss, in order
         write_index_files(settings.index_dir, manifest, chunks, sentence_counts, chunk_vectors, sentence_vectors,
-                          vocabulary, vocab_vectors, everyday, vectors[w:])
+                          vocabulary, vocab_vectors, everyday, vectors[w:], corpus.parsed)
         if first_build:  # a new index of the project's corpus gets the adapter trained for it (rag/adapters/)
             with suppress(OSError, RagError):
                 install_shipped(settings.index_dir, settings.model, int(vectors.shape[1]), files)
