@@ -29,16 +29,25 @@ def keys(passage_texts: list[str], words: list[str]) -> list[str]:
 
 
 class Memo:
-    """A NameNormalizer that remembers its results, so an update normalises each unchanged text once."""
+    """A NameNormalizer that remembers its results, and each passage's sentences, so an update normalises
+    and splits each unchanged text once (the new passages, the old index's, the sentence counts)."""
 
     def __init__(self, names: NameNormalizer) -> None:
         self.names = names
         self.seen: dict[str, str] = {}
+        self.split: dict[str, list[str]] = {}
 
     def normalize(self, text: str) -> str:
         out = self.seen.get(text)
         if out is None:
             out = self.seen[text] = self.names.normalize(text)
+        return out
+
+    def sentences(self, text: str) -> list[str]:
+        """split_sentences(text), remembered."""
+        out = self.split.get(text)
+        if out is None:
+            out = self.split[text] = split_sentences(text)
         return out
 
 
@@ -49,8 +58,9 @@ def embedding_texts(chunks: list[Chunk], names: NameNormalizer | Memo) -> list[s
 
 def sentence_texts(chunks: list[Chunk], names: NameNormalizer | Memo) -> list[str]:
     """Every chunk's sentences, each with the chunk's heading (rag.store derives which chunk owns which)."""
+    split = names.sentences if isinstance(names, Memo) else split_sentences
     return [names.normalize(f"{chunk.heading}: {sentence}" if chunk.heading else sentence)
-            for chunk in chunks for sentence in split_sentences(chunk.text)]
+            for chunk in chunks for sentence in split(chunk.text)]
 
 
 def embed(embedder: Embedder, texts: list[str], keys: list[str], todo: list[int], word_from: int,

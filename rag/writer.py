@@ -14,7 +14,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ LOCK = ".build.lock"  # held while a build writes or cleans up: one writer per i
 BUILT_NAME = re.compile(r"data-\d{8}T\d{6}-[0-9a-f]{6}")  # the names write_index_files gives its folders
 _TMP_MANIFEST = re.compile(re.escape(f".{MANIFEST}.") + r"\d+\.tmp|\.write-probe\.[0-9a-f]{32}\.tmp")
 _OURS = {*DATA_FILES, ANN, PARSED}  # a data folder holding anything else was not made by us: never removed
+_CHUNK_FIELDS = tuple(f.name for f in fields(Chunk))
 
 
 def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], sentence_counts: list[int],
@@ -111,7 +112,8 @@ def _write_chunks(write: Callable[[bytes], None], chunks: list[Chunk], sentence_
     ASCII JSON: a source name that is not UTF-8 (surrogate escapes) is stored as \\u escapes and read back the same.
     """
     for chunk, sentences in zip(chunks, sentence_counts, strict=True):
-        write((json.dumps({**asdict(chunk), "sentences": sentences}) + "\n").encode())
+        row = {field: getattr(chunk, field) for field in _CHUNK_FIELDS}  # asdict() copied deeply: 4x slower
+        write((json.dumps({**row, "sentences": sentences}) + "\n").encode())
 
 
 def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:

@@ -38,7 +38,6 @@ from rag.store import (
     write_index_files,
 )
 from rag.terminal import Progress, listing
-from rag.text import split_sentences
 from rag.vocabulary import corpus_vocabulary, everyday_words
 
 
@@ -179,7 +178,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
     }
     first_build = not (settings.index_dir / MANIFEST).exists()
     with build_lock(settings.index_dir):
-        sentence_counts = [len(split_sentences(c.text)) for c in chunks]  # the rows of sentences.faiss, in order
+        sentence_counts = [len(memo.sentences(c.text)) for c in chunks]  # the rows of sentences.faiss, in order
         write_index_files(settings.index_dir, manifest, chunks, sentence_counts, chunk_vectors, sentence_vectors,
                           vocabulary, vocab_vectors, everyday, vectors[w:], corpus.parsed)
         if first_build:  # a new index of the project's corpus gets the adapter trained for it (rag/adapters/)
