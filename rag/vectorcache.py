@@ -1,13 +1,16 @@
 """Vector cache: the key of every text an index embeds, and the vectors an existing index already holds.
 
 A build embeds only texts whose key is new: passages and sentences (as passages), the corpus's words
-and the everyday words (as queries, the way a question's words are embedded).
+and the everyday words (as queries, the way a question's words are embedded). While the names learned
+are the same, a passage or sentence written as before takes its old vector by its text as written,
+without normalising names or hashing (at 100,000 passages that was most of a one-file rebuild).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -87,3 +90,59 @@ def cached_vectors(index: Index, names: NameNormalizer | Memo) -> dict[str, np.n
                          *(index.vocabulary_vectors[lang] for lang in sorted(index.vocabulary)),
                          index.everyday_vectors])
     return dict(zip(found, vectors, strict=True))
+
+
+def passage_texts(chunks: list[Chunk], memo: Memo) -> list[str]:
+    """Every passage's embedding text, then every sentence's (with its passage's heading), names as written."""
+    return [c.embedding_text() for c in chunks] + [f"{c.heading}: {s}" if c.heading else s
+                                                   for c in chunks for s in memo.sentences(c.text)]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where each vector of a build comes from. Rows are the passages, the sentences, then the words."""
+
+    from_old: np.ndarray  # per passage or sentence row: its row in the old index (passages, then sentences), or -1
+    texts: list[str]  # what the other rows are embedded from, in row order: names normalised; then the words
+    keys: list[str]  # their cache keys
+    cached: dict[str, np.ndarray]  # key → vector already at hand (the old index's, the package's)
+
+    @property
+    def word_from(self) -> int:
+        """Where the words start in texts and keys."""
+        return int((self.from_old < 0).sum())
+
+    def vectors(self, old: Index | None, dim: int) -> np.ndarray:
+        """Every row's vector (float32): reused rows gathered from the old index, the rest from cached."""
+        out = np.empty((len(self.from_old) + len(self.keys) - self.word_from, dim), dtype=np.float32)
+        reused = np.flatnonzero(self.from_old >= 0)
+        if old is not None and len(reused):
+            rows, n = self.from_old[reused], len(old.vectors)
+            out[reused[rows < n]] = old.vectors[rows[rows < n]]
+            out[reused[rows >= n]] = old.sentence_vectors[rows[rows >= n] - n]
+        fresh = np.concatenate([np.flatnonzero(self.from_old < 0), np.arange(len(self.from_old), len(out))])
+        if len(fresh):
+            out[fresh] = np.vstack([self.cached[k] for k in self.keys])
+        return out
+
+
+def plan(raw: list[str], words: list[str], memo: Memo, old: Index | None) -> Plan:
+    """Where each vector comes from (raw: passage_texts; words: the corpus's then the everyday words).
+
+    With the names the old index learned, a text written as before keeps its old row; otherwise the old
+    vectors are found by key (the old texts normalised as the old index did), as before a model change.
+    """
+    same = old is not None and old.names.canonical == memo.names.canonical
+    rows = {text: row for row, text in enumerate(passage_texts(old.chunks, memo))} if same and old else {}
+    from_old = np.array([rows.get(t, -1) for t in raw], dtype=np.int64)
+    texts = [memo.normalize(raw[i]) for i in np.flatnonzero(from_old < 0)] + words
+    keyed = keys(texts[: len(texts) - len(words)], words)
+    if old is None:
+        cached: dict[str, np.ndarray] = {}
+    elif same:  # the words' vectors by key; the passages' and sentences' were taken by row
+        vocab = [w for lang in sorted(old.vocabulary) for w in old.vocabulary[lang]] + old.everyday_words
+        cached = dict(zip(keys([], vocab), np.vstack([*(old.vocabulary_vectors[lang] for lang in
+                                                        sorted(old.vocabulary)), old.everyday_vectors]), strict=True))
+    else:
+        cached = cached_vectors(old, old.names)
+    return Plan(from_old, texts, keyed, cached)

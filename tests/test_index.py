@@ -70,6 +70,31 @@ def test_rebuild_embeds_only_changed_documents(settings, corpus_dir: Path) -> No
     assert forced.count == first.count
 
 
+@pytest.mark.parametrize("edit", ["new name", "same names"])
+def test_an_updated_index_holds_the_vectors_a_full_build_makes(settings, corpus_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                edit: str) -> None:
+    """Rows taken from the old index by their text land where a full build puts them."""
+    build_index(settings)
+    before = load_index(settings.index_dir).names.canonical
+    review = corpus_dir / "soundtrack1_review_en.txt"
+    if edit == "new name":  # the old vectors are found by key, the old texts normalised as before
+        review.write_text(review.read_text(encoding="utf-8") + "\n\nMin-jun and Eun-seo meet again.\n",
+                          encoding="utf-8")
+    else:  # the same names: unchanged texts keep their rows
+        (corpus_dir / "notes.md").write_text("# Notes\nHan Seon-woo takes photos.\n", encoding="utf-8")
+    build_index(settings)
+    assert (load_index(settings.index_dir).names.canonical == before) == (edit == "same names")
+    fresh = hashing_settings(corpus_dir, tmp_path / "fresh")
+    build_index(fresh, force=True)
+    updated, full = load_index(settings.index_dir), load_index(fresh.index_dir)
+    assert [c.text for c in updated.chunks] == [c.text for c in full.chunks]
+    for name in ("vectors", "sentence_vectors", "everyday_vectors"):
+        assert np.array_equal(getattr(updated, name), getattr(full, name)), name
+    assert updated.vocabulary == full.vocabulary
+    assert all(np.array_equal(updated.vocabulary_vectors[lang], full.vocabulary_vectors[lang])
+               for lang in full.vocabulary)
+
+
 def test_stale_index_is_reported(settings, corpus_dir: Path) -> None:  # type: ignore[no-untyped-def]
     build_index(settings)
     (corpus_dir / "soundtrack1_review_en.txt").write_text("Changed review text, a few words.", encoding="utf-8")

@@ -10,8 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-
 from rag import vectorcache as cache
 from rag.ann import search_plan
 from rag.chunking import chunk_documents
@@ -118,19 +116,14 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
     if not chunks:
         raise CorpusError(f"no usable text in {settings.corpus_dir}: add documents "
                           "(.txt, .md, .pdf, .docx, .html), then run `rag index`")
-    names = NameNormalizer.learn(c.text for c in chunks)
-    memo = cache.Memo(names)
-    chunk_texts = cache.embedding_texts(chunks, memo)
-    sentence_texts = cache.sentence_texts(chunks, memo)
+    memo = cache.Memo(NameNormalizer.learn(c.text for c in chunks))
+    raw = cache.passage_texts(chunks, memo)  # one embedding cache serves all vectors: these, then the words
     by_lang: dict[str, list[str]] = {}
     for c in chunks:
         by_lang.setdefault(c.lang, []).append(c.text)
     vocabulary = corpus_vocabulary(by_lang)
     vocab_words = [w for lang in sorted(vocabulary) for w in vocabulary[lang]]
     everyday = everyday_words(sorted(vocabulary), settings.everyday_words, exclude=set(vocab_words))
-    texts = chunk_texts + sentence_texts + vocab_words + everyday  # one embedding cache serves all vectors
-    keys = cache.keys(chunk_texts + sentence_texts, vocab_words + everyday)
-    word_from = len(chunk_texts) + len(sentence_texts)
     files = {d.source: d.sha256 for d in docs}
     old = _reusable(settings, force)
     seen += [old] if old is not None else []
@@ -142,22 +135,21 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
             remove_leftovers(settings.index_dir, old.manifest["data"])  # of builds killed earlier
         return BuildReport(len(chunks), old.manifest["languages"], 0, len(chunks), time.perf_counter() - t0, True,
                            corpus.skipped, corpus.others)
-    # The old texts' keys: same names learned → same normalised text, so the memo answers for unchanged ones.
-    cached = {} if old is None else cache.cached_vectors(
-        old, memo if old.names.canonical == names.canonical else old.names)
-    todo = [i for i, key in enumerate(keys) if key not in cached]
+    plan = cache.plan(raw, vocab_words + everyday, memo, old)
+    todo = [i for i, key in enumerate(plan.keys) if key not in plan.cached]
     check_writable(settings.index_dir)  # a folder that cannot take the index fails now, not after embedding
     if todo:
         embedder = embedder or load_embedder(settings.model)
         if old is not None and embedder.dim and embedder.dim != old.manifest["dim"]:  # the model changed
-            cached, todo = {}, list(range(len(keys)))  # under the same name: its old vectors do not fit
+            old, plan = None, cache.plan(raw, vocab_words + everyday, memo, None)  # under the same name
+            todo = list(range(len(plan.keys)))
         shipped = prebuilt.load(settings.model, embedder.dim)  # texts whose vectors come inside the package
-        cached.update({keys[i]: shipped[keys[i]] for i in todo if keys[i] in shipped})
-        todo = [i for i in todo if keys[i] not in cached]
+        plan.cached.update({plan.keys[i]: shipped[plan.keys[i]] for i in todo if plan.keys[i] in shipped})
+        todo = [i for i in todo if plan.keys[i] not in plan.cached]
         with Progress(len(todo), "embedding passages and words", progress and bool(todo), listener) as bar:
-            cached.update(cache.embed(embedder, texts, keys, todo, word_from, bar.update))
-    vectors = np.vstack([cached[k] for k in keys]).astype(np.float32)
-    n, m = len(chunks), len(chunks) + len(sentence_texts)
+            plan.cached.update(cache.embed(embedder, plan.texts, plan.keys, todo, plan.word_from, bar.update))
+    vectors = plan.vectors(old, int(old.manifest["dim"]) if old else len(next(iter(plan.cached.values()))))
+    n, m = len(chunks), len(raw)
     w = m + len(vocab_words)
     chunk_vectors, sentence_vectors, vocab_vectors = vectors[:n], vectors[n:m], vectors[m:w]
     languages = dict(Counter(c.lang for c in chunks))
@@ -166,7 +158,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
         "pipeline": pipeline_fingerprint(),
         "model": settings.model,
         "dim": int(vectors.shape[1]),
-        "sentences": len(sentence_texts),
+        "sentences": len(raw) - len(chunks),
         "chunking": _chunking(settings),
         "files": files,
         "refused": corpus.refused,  # files a reader refused, by content: a freshness check does not parse them again
@@ -184,7 +176,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
         if first_build:  # a new index of the project's corpus gets the adapter trained for it (rag/adapters/)
             with suppress(OSError, RagError):
                 install_shipped(settings.index_dir, settings.model, int(vectors.shape[1]), files)
-    return BuildReport(len(chunks), languages, len(todo), len(keys) - len(todo),
+    return BuildReport(len(chunks), languages, len(todo), len(vectors) - len(todo),
                        time.perf_counter() - t0, False, corpus.skipped, corpus.others)
 
 
