@@ -23,6 +23,7 @@ VOCABULARY_VECTORS = "vocabulary.faiss"
 EVERYDAY = "everyday.json"
 EVERYDAY_VECTORS = "everyday.faiss"
 ANN = "ann.faiss"
+NAMES = "names.json"  # optional: the names the build learned (else learned again on load)
 # Plus ANN when nprobe is set.
 DATA_FILES = (PASSAGES, VECTORS, SENTENCE_VECTORS, VOCABULARY, VOCABULARY_VECTORS, EVERYDAY, EVERYDAY_VECTORS)
 DATA_NAME = re.compile(r"data-[A-Za-z0-9_-]+")  # the only folder names a manifest may point to

@@ -19,6 +19,7 @@ from rag import ann
 from rag.chunking import Chunk
 from rag.errors import IndexCorruptError
 from rag.files import ChecksumError, Folder, read_bytes, read_faiss
+from rag.fingerprint import pipeline_fingerprint
 from rag.manifest import (
     ANN,
     DATA_NAME,
@@ -26,6 +27,7 @@ from rag.manifest import (
     EVERYDAY_VECTORS,
     FORMAT_VERSION,
     MANIFEST,
+    NAMES,
     PASSAGES,
     SENTENCE_VECTORS,
     VECTORS,
@@ -84,10 +86,14 @@ class Index:
         return out
 
 
-def _sentence_owner(chunks: list[Chunk], counts: list[int]) -> np.ndarray | None:
+def _sentence_owner(chunks: list[Chunk], counts: list[int], check: bool) -> np.ndarray | None:
     """The chunk row of every sentence vector, from each passage row's stored count; None if a count
-    disagrees with the passage's sentences as rag.text splits them (the vectors would be misattributed)."""
-    if any(n != len(split_sentences(c.text)) for c, n in zip(chunks, counts, strict=True)):
+    disagrees with the passage's sentences as rag.text splits them (the vectors would be misattributed).
+
+    check: split the passages to compare (an index built by other ingestion code; with this code's the
+    stored counts are its splits, and checksummed).
+    """
+    if check and any(n != len(split_sentences(c.text)) for c, n in zip(chunks, counts, strict=True)):
         return None
     return np.repeat(np.arange(len(chunks), dtype=np.int64), counts)
 
@@ -133,11 +139,15 @@ def _load_data(index_dir: Path, manifest: dict[str, Any]) -> Index:
             vocabulary = json.loads(read_bytes(folder, VOCABULARY, sums[VOCABULARY], sums[VOCABULARY]["size"]))
             everyday_index = read_faiss(folder, EVERYDAY_VECTORS, sums[EVERYDAY_VECTORS])
             everyday = json.loads(read_bytes(folder, EVERYDAY, sums[EVERYDAY], sums[EVERYDAY]["size"]))
+            learned = json.loads(read_bytes(folder, NAMES, sums[NAMES], sums[NAMES]["size"])) if NAMES in sums else None
         if not isinstance(vocabulary, dict) or not vocabulary or not all(
                 isinstance(v, list) and all(isinstance(w, str) for w in v) for v in vocabulary.values()):
             raise ValueError("vocabulary.json is not a language → words map")
         if not isinstance(everyday, list) or not all(isinstance(w, str) for w in everyday):
             raise ValueError("everyday.json is not a list of words")
+        if learned is not None and not (isinstance(learned, dict) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in learned.items())):
+            raise ValueError("names.json is not a name key → spelling map")
     except ChecksumError as exc:
         raise IndexCorruptError(broken.format(exc)) from None
     except OSError as exc:
@@ -147,8 +157,9 @@ def _load_data(index_dir: Path, manifest: dict[str, Any]) -> Index:
         raise IndexCorruptError(broken.format(f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}")) from None
     if len(chunks) != manifest["passages"] or vec_index.ntotal != len(chunks) or vec_index.d != manifest["dim"]:
         raise IndexCorruptError(broken.format("passage and vector counts disagree"))
-    names = NameNormalizer.learn(c.text for c in chunks)
-    owner = _sentence_owner(chunks, sentence_counts)
+    ours = manifest.get("pipeline") == pipeline_fingerprint()  # built by this ingestion code
+    names = NameNormalizer(learned) if ours and learned is not None else NameNormalizer.learn(c.text for c in chunks)
+    owner = _sentence_owner(chunks, sentence_counts, not ours)
     if owner is None or sent_index.ntotal != len(owner) or sent_index.d != vec_index.d:
         raise IndexCorruptError(broken.format("sentence vectors do not match the passages"))
     vocab_matrix = ann.matrix_view(vocab_index).copy()

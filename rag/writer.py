@@ -33,6 +33,7 @@ from rag.manifest import (
     EVERYDAY,
     EVERYDAY_VECTORS,
     MANIFEST,
+    NAMES,
     PASSAGES,
     SENTENCE_VECTORS,
     VECTORS,
@@ -43,18 +44,19 @@ from rag.manifest import (
 LOCK = ".build.lock"  # held while a build writes or cleans up: one writer per index folder
 BUILT_NAME = re.compile(r"data-\d{8}T\d{6}-[0-9a-f]{6}")  # the names write_index_files gives its folders
 _TMP_MANIFEST = re.compile(re.escape(f".{MANIFEST}.") + r"\d+\.tmp|\.write-probe\.[0-9a-f]{32}\.tmp")
-_OURS = {*DATA_FILES, ANN, PARSED}  # a data folder holding anything else was not made by us: never removed
+_OURS = {*DATA_FILES, ANN, NAMES, PARSED}  # a data folder holding anything else was not made by us: never removed
 _CHUNK_FIELDS = tuple(f.name for f in fields(Chunk))
 
 
 def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], sentence_counts: list[int],
                       vectors: np.ndarray, sentence_vectors: np.ndarray, vocabulary: dict[str, list[str]],
                       vocab_vectors: np.ndarray, everyday: list[str], everyday_vectors: np.ndarray,
-                      documents: Sequence[Document] = ()) -> None:
+                      documents: Sequence[Document] = (), names: dict[str, str] | None = None) -> None:
     """Write data into a fresh folder, then switch manifest.json to it in one atomic rename.
 
     documents: the parsed corpus files, kept so that the next build reads only changed files
-    (rag.ingest.parsed); none: no such file.
+    (rag.ingest.parsed); none: no such file. names: the names the build learned (NameNormalizer.canonical),
+    kept so that loading does not learn them again; None: no such file.
 
     sentence_counts[i] is how many rows of sentence_vectors (consecutive, in chunk order) are chunk i's
     sentences; each passage row stores it, so the link is explicit and checked on load.
@@ -87,6 +89,8 @@ def write_index_files(index_dir: Path, manifest: dict[str, Any], chunks: list[Ch
                 checksums[name] = write_faiss(folder, name, flat)
             checksums[VOCABULARY] = write_new(folder, VOCABULARY, json.dumps(vocabulary, ensure_ascii=False).encode())
             checksums[EVERYDAY] = write_new(folder, EVERYDAY, json.dumps(everyday, ensure_ascii=False).encode())
+            if names is not None:
+                checksums[NAMES] = write_new(folder, NAMES, json.dumps(names, ensure_ascii=False).encode())
             if documents:
                 checksums[PARSED] = write_new(folder, PARSED, lambda write: write_parsed(write, documents))
             folder.sync()  # each file was fsynced as written; now their names in the data folder

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from rag.config import PROJECT_DIR
 from rag.embedding import HashingEmbedder, Kind
 from rag.errors import IndexCorruptError, IndexNotFoundError, IndexStaleError
 from rag.index import build_index, check_fresh
+from rag.names import NameNormalizer
 from rag.store import FORMAT_VERSION, MANIFEST, load_index, read_manifest
 from tests.conftest import hashing_settings
 
@@ -45,7 +47,7 @@ def test_manifest_records_what_the_index_was_built_from(settings) -> None:  # ty
     assert report.languages == manifest["languages"] and set(report.languages) == {"de", "en"}
     files = {p.name for p in (settings.index_dir / manifest["data"]).iterdir()}
     assert files == {"passages.jsonl", "vectors.faiss", "sentences.faiss", "vocabulary.json", "vocabulary.faiss",
-                     "everyday.json", "everyday.faiss", "documents.jsonl"}
+                     "everyday.json", "everyday.faiss", "documents.jsonl", "names.json"}
     assert set(manifest["checksums"]) == files
 
 
@@ -93,6 +95,34 @@ def test_an_updated_index_holds_the_vectors_a_full_build_makes(settings, corpus_
     assert updated.vocabulary == full.vocabulary
     assert all(np.array_equal(updated.vocabulary_vectors[lang], full.vocabulary_vectors[lang])
                for lang in full.vocabulary)
+
+
+def test_loading_takes_the_names_the_build_learned_unless_other_code_built_it(  # type: ignore[no-untyped-def]
+        settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_index(settings)
+    learned = load_index(settings.index_dir).names.canonical
+    assert learned  # the corpus's Korean names ("Seon-woo")
+    calls: list[int] = []
+    original = NameNormalizer.learn.__func__  # type: ignore[attr-defined]
+    counting = classmethod(lambda cls, texts: calls.append(1) or original(cls, texts))
+    monkeypatch.setattr(NameNormalizer, "learn", counting)
+    assert load_index(settings.index_dir).names.canonical == learned and calls == []
+    manifest_path = settings.index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest_path.write_text(json.dumps({**manifest, "pipeline": "0" * 16}), encoding="utf-8")
+    assert load_index(settings.index_dir).names.canonical == learned and calls == [1]  # learned again
+
+
+def test_a_names_file_that_is_not_a_map_is_refused(settings) -> None:  # type: ignore[no-untyped-def]
+    build_index(settings)
+    manifest_path = settings.index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    body = b'["Seon-woo"]'
+    (settings.index_dir / manifest["data"] / "names.json").write_bytes(body)
+    manifest["checksums"]["names.json"] = {"size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="names.json"):
+        load_index(settings.index_dir)
 
 
 def test_stale_index_is_reported(settings, corpus_dir: Path) -> None:  # type: ignore[no-untyped-def]

@@ -172,7 +172,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
     with build_lock(settings.index_dir):
         sentence_counts = [len(memo.sentences(c.text)) for c in chunks]  # the rows of sentences.faiss, in order
         write_index_files(settings.index_dir, manifest, chunks, sentence_counts, chunk_vectors, sentence_vectors,
-                          vocabulary, vocab_vectors, everyday, vectors[w:], corpus.parsed)
+                          vocabulary, vocab_vectors, everyday, vectors[w:], corpus.parsed, memo.names.canonical)
         if first_build:  # a new index of the project's corpus gets the adapter trained for it (rag/adapters/)
             with suppress(OSError, RagError):
                 install_shipped(settings.index_dir, settings.model, int(vectors.shape[1]), files)
