@@ -36,7 +36,8 @@ class Document:
 
     def named(self, source: str) -> Document:
         """This document as the file source holds it (a stored document is found by its content)."""
-        return replace(self, source=source, blocks=tuple(replace(b, source=source) for b in self.blocks))
+        blocks = tuple(Block(source, b.start, b.end, b.text, b.lang, b.heading) for b in self.blocks)
+        return replace(self, source=source, blocks=blocks)  # Block(...), not replace(): 100,000s of blocks
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ _SYLLABLE = re.compile(f"^{_ONE}$")
 _TWO = re.compile(f"{_ONE}{_ONE}")  # a word that could be a name written as one word: most are not
 _VOWELS = (("eo", "u"), ("oo", "u"), ("ou", "u"), ("ee", "i"))
 _WORD = re.compile(r"[A-Za-z]+")
+# Two neighbouring words (as _WORD finds them) joined by one hyphen, the first capitalised; the second is
+# only looked at, so it can start the next pair ("Kim-Seon-woo": Kim-Seon, Seon-woo).
+_HYPHENATED = re.compile(r"(?<![A-Za-z])([A-Z][A-Za-z]*)-(?=([A-Za-z]+))")
 WORD_CACHE = 16_384  # words whose one-word lookup is remembered: the frequent ones, not every word ever asked
 
 
@@ -53,11 +56,10 @@ class NameNormalizer:
         """
         counts: dict[str, Counter[str]] = {}
         for text in texts:
-            words = list(_WORD.finditer(text))
-            for a, b in zip(words, words[1:], strict=False):
-                key = _pair_key(a.group(), b.group())
-                if key and text[a.end() : b.start()] == "-" and a.group()[0].isupper():
-                    counts.setdefault(key, Counter())[f"{a.group()}-{b.group().lower()}"] += 1
+            for pair in _HYPHENATED.finditer(text):  # only pairs of words joined by a hyphen can be names
+                first, second = pair.groups()
+                if key := _pair_key(first, second):
+                    counts.setdefault(key, Counter())[f"{first}-{second.lower()}"] += 1
         return cls({key: c.most_common(1)[0][0] for key, c in counts.items()})
 
     def normalize(self, text: str) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 
 from rag.chunking import Chunk
 from rag.embedding import Embedder, Kind
+from rag.fingerprint import pipeline_fingerprint
 from rag.names import NameNormalizer
 from rag.store import Index
 from rag.text import split_sentences
@@ -92,12 +93,6 @@ def cached_vectors(index: Index, names: NameNormalizer | Memo) -> dict[str, np.n
     return dict(zip(found, vectors, strict=True))
 
 
-def passage_texts(chunks: list[Chunk], memo: Memo) -> list[str]:
-    """Every passage's embedding text, then every sentence's (with its passage's heading), names as written."""
-    return [c.embedding_text() for c in chunks] + [f"{c.heading}: {s}" if c.heading else s
-                                                   for c in chunks for s in memo.sentences(c.text)]
-
-
 @dataclass(frozen=True)
 class Plan:
     """Where each vector of a build comes from. Rows are the passages, the sentences, then the words."""
@@ -106,6 +101,7 @@ class Plan:
     texts: list[str]  # what the other rows are embedded from, in row order: names normalised; then the words
     keys: list[str]  # their cache keys
     cached: dict[str, np.ndarray]  # key → vector already at hand (the old index's, the package's)
+    sentence_counts: list[int]  # each passage's sentences (its rows among the sentences)
 
     @property
     def word_from(self) -> int:
@@ -126,17 +122,45 @@ class Plan:
         return out
 
 
-def plan(raw: list[str], words: list[str], memo: Memo, old: Index | None) -> Plan:
-    """Where each vector comes from (raw: passage_texts; words: the corpus's then the everyday words).
+def plan(chunks: list[Chunk], words: list[str], memo: Memo, old: Index | None) -> Plan:
+    """Where each vector comes from (words: the corpus's then the everyday words).
 
-    With the names the old index learned, a text written as before keeps its old row; otherwise the old
-    vectors are found by key (the old texts normalised as the old index did), as before a model change.
+    An old index built by this ingestion code with the same names: a passage written as before keeps its
+    row and its sentences' rows without being split again; a new passage's texts written as in an old
+    passage that is gone keep theirs. Otherwise the old vectors are found by key (the old texts
+    normalised as the old index did).
     """
-    same = old is not None and old.names.canonical == memo.names.canonical
-    rows = {text: row for row, text in enumerate(passage_texts(old.chunks, memo))} if same and old else {}
-    from_old = np.array([rows.get(t, -1) for t in raw], dtype=np.int64)
-    texts = [memo.normalize(raw[i]) for i in np.flatnonzero(from_old < 0)] + words
-    keyed = keys(texts[: len(texts) - len(words)], words)
+    same = (old is not None and old.names.canonical == memo.names.canonical
+            and old.manifest.get("pipeline") == pipeline_fingerprint())
+    first, count = _sentence_rows(old) if same and old else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    kept = {(c.heading, c.text): i for i, c in enumerate(old.chunks)} if same and old else {}
+    passage_rows: list[int] = []
+    sentence_rows: list[int] = []
+    counts: list[int] = []
+    raw_passages: list[str] = []
+    raw_sentences: list[str] = []
+    for c in chunks:
+        i = kept.get((c.heading, c.text), -1)
+        if i >= 0:
+            sentence_rows.extend(range(int(first[i]), int(first[i] + count[i])))
+            counts.append(int(count[i]))
+        else:
+            sentences = [f"{c.heading}: {s}" if c.heading else s for s in memo.sentences(c.text)]
+            sentence_rows.extend([-1] * len(sentences))
+            counts.append(len(sentences))
+            raw_passages.append(c.embedding_text())
+            raw_sentences.extend(sentences)
+        passage_rows.append(i)
+    from_old = np.array(passage_rows + sentence_rows, dtype=np.int64)
+    raw = raw_passages + raw_sentences  # the rows not reused, in row order
+    if raw and same and old:
+        written = _gone_texts(old, chunks, memo, first)
+        todo = np.flatnonzero(from_old < 0)
+        found = [written.get(t, -1) for t in raw]
+        from_old[todo] = found
+        raw = [t for t, row in zip(raw, found, strict=True) if row < 0]
+    texts = [memo.normalize(t) for t in raw] + words
+    keyed = keys(texts[: len(raw)], words)
     if old is None:
         cached: dict[str, np.ndarray] = {}
     elif same:  # the words' vectors by key; the passages' and sentences' were taken by row
@@ -145,4 +169,22 @@ def plan(raw: list[str], words: list[str], memo: Memo, old: Index | None) -> Pla
                                                         sorted(old.vocabulary)), old.everyday_vectors]), strict=True))
     else:
         cached = cached_vectors(old, old.names)
-    return Plan(from_old, texts, keyed, cached)
+    return Plan(from_old, texts, keyed, cached, counts)
+
+
+def _sentence_rows(old: Index) -> tuple[np.ndarray, np.ndarray]:
+    """Each old passage's first sentence row (rows counted after the passages) and how many it has."""
+    count = np.bincount(old.sentence_owner, minlength=len(old.chunks)).astype(np.int64)
+    return len(old.chunks) + np.cumsum(count) - count, count
+
+
+def _gone_texts(old: Index, chunks: list[Chunk], memo: Memo, first: np.ndarray) -> dict[str, int]:
+    """Text as written → row, of the old passages no new passage repeats, and of their sentences."""
+    now = {(c.heading, c.text) for c in chunks}
+    out: dict[str, int] = {}
+    for i, c in enumerate(old.chunks):
+        if (c.heading, c.text) not in now:
+            out[c.embedding_text()] = i
+            for j, sentence in enumerate(memo.sentences(c.text)):
+                out[f"{c.heading}: {sentence}" if c.heading else sentence] = int(first[i]) + j
+    return out

@@ -17,6 +17,7 @@ from rag.errors import IndexCorruptError, IndexNotFoundError, IndexStaleError
 from rag.index import build_index, check_fresh
 from rag.names import NameNormalizer
 from rag.store import FORMAT_VERSION, MANIFEST, load_index, read_manifest
+from rag.text import split_sentences
 from tests.conftest import hashing_settings
 
 
@@ -95,6 +96,26 @@ def test_an_updated_index_holds_the_vectors_a_full_build_makes(settings, corpus_
     assert updated.vocabulary == full.vocabulary
     assert all(np.array_equal(updated.vocabulary_vectors[lang], full.vocabulary_vectors[lang])
                for lang in full.vocabulary)
+
+
+def test_a_changed_passage_embeds_only_its_changed_sentence(settings, corpus_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    build_index(settings)
+    article = corpus_dir / "soundtrack1_article_de.txt"
+    text = article.read_text(encoding="utf-8")
+    assert text.count("Seon-woos stille Zuneigung") == 1  # the second of a passage's three sentences
+    article.write_text(text.replace("Seon-woos stille Zuneigung", "Seon-woos leise Zuneigung"), encoding="utf-8")
+    seen: list[str] = []
+
+    class Recording(HashingEmbedder):
+        def embed_batch(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+            seen.extend(texts)
+            return super().embed_batch(texts, kind)
+
+    build_index(settings, embedder=Recording())
+    changed = next(c for c in load_index(settings.index_dir).chunks if "leise Zuneigung" in c.text)
+    assert len(split_sentences(changed.text)) == 3
+    # the passage and its changed sentence, and the new word; its other two sentences keep their vectors
+    assert sorted("leise Zuneigung" in t for t in seen) == [False, True, True] and "leise" in seen
 
 
 def test_loading_takes_the_names_the_build_learned_unless_other_code_built_it(  # type: ignore[no-untyped-def]

@@ -117,7 +117,6 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
         raise CorpusError(f"no usable text in {settings.corpus_dir}: add documents "
                           "(.txt, .md, .pdf, .docx, .html), then run `rag index`")
     memo = cache.Memo(NameNormalizer.learn(c.text for c in chunks))
-    raw = cache.passage_texts(chunks, memo)  # one embedding cache serves all vectors: these, then the words
     by_lang: dict[str, list[str]] = {}
     for c in chunks:
         by_lang.setdefault(c.lang, []).append(c.text)
@@ -135,13 +134,13 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
             remove_leftovers(settings.index_dir, old.manifest["data"])  # of builds killed earlier
         return BuildReport(len(chunks), old.manifest["languages"], 0, len(chunks), time.perf_counter() - t0, True,
                            corpus.skipped, corpus.others)
-    plan = cache.plan(raw, vocab_words + everyday, memo, old)
+    plan = cache.plan(chunks, vocab_words + everyday, memo, old)  # one cache serves all vectors
     todo = [i for i, key in enumerate(plan.keys) if key not in plan.cached]
     check_writable(settings.index_dir)  # a folder that cannot take the index fails now, not after embedding
     if todo:
         embedder = embedder or load_embedder(settings.model)
         if old is not None and embedder.dim and embedder.dim != old.manifest["dim"]:  # the model changed
-            old, plan = None, cache.plan(raw, vocab_words + everyday, memo, None)  # under the same name
+            old, plan = None, cache.plan(chunks, vocab_words + everyday, memo, None)  # under the same name
             todo = list(range(len(plan.keys)))
         shipped = prebuilt.load(settings.model, embedder.dim)  # texts whose vectors come inside the package
         plan.cached.update({plan.keys[i]: shipped[plan.keys[i]] for i in todo if plan.keys[i] in shipped})
@@ -149,7 +148,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
         with Progress(len(todo), "embedding passages and words", progress and bool(todo), listener) as bar:
             plan.cached.update(cache.embed(embedder, plan.texts, plan.keys, todo, plan.word_from, bar.update))
     vectors = plan.vectors(old, int(old.manifest["dim"]) if old else len(next(iter(plan.cached.values()))))
-    n, m = len(chunks), len(raw)
+    n, m = len(chunks), len(chunks) + sum(plan.sentence_counts)
     w = m + len(vocab_words)
     chunk_vectors, sentence_vectors, vocab_vectors = vectors[:n], vectors[n:m], vectors[m:w]
     languages = dict(Counter(c.lang for c in chunks))
@@ -158,7 +157,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
         "pipeline": pipeline_fingerprint(),
         "model": settings.model,
         "dim": int(vectors.shape[1]),
-        "sentences": len(raw) - len(chunks),
+        "sentences": sum(plan.sentence_counts),
         "chunking": _chunking(settings),
         "files": files,
         "refused": corpus.refused,  # files a reader refused, by content: a freshness check does not parse them again
@@ -170,8 +169,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
     }
     first_build = not (settings.index_dir / MANIFEST).exists()
     with build_lock(settings.index_dir):
-        sentence_counts = [len(memo.sentences(c.text)) for c in chunks]  # the rows of sentences.faiss, in order
-        write_index_files(settings.index_dir, manifest, chunks, sentence_counts, chunk_vectors, sentence_vectors,
+        write_index_files(settings.index_dir, manifest, chunks, plan.sentence_counts, chunk_vectors, sentence_vectors,
                           vocabulary, vocab_vectors, everyday, vectors[w:], corpus.parsed, memo.names.canonical)
         if first_build:  # a new index of the project's corpus gets the adapter trained for it (rag/adapters/)
             with suppress(OSError, RagError):
