@@ -157,21 +157,21 @@ def read_document(corpus_dir: Path, source: str, known: Mapping[str, Document] |
     return Document(source, got.text, sha, lang, tuple(blocks(source, got.text, lang)), got.places)
 
 
-def read_corpus(corpus_dir: Path, strict: bool = False, known: Mapping[str, Document] | None = None) -> Corpus:
-    """Read every usable document of a corpus folder (duplicate blocks dropped corpus-wide), naming the rest.
+def read_corpus(corpus_dir: Path, strict: bool = False, known: Mapping[str, Document] | None = None,
+                hashed: Mapping[str, str] | None = None) -> Corpus:
+    """A folder's Corpus: its usable documents in path order (duplicate blocks dropped) and what was left out.
 
     Args:
         corpus_dir: the corpus folder.
         strict: raise CorpusError on the first unusable file instead of skipping it.
         known: documents parsed before, by SHA-256 (see read_document).
-
-    Returns:
-        The Corpus: documents in path order, and what was left out.
+        hashed: file → SHA-256 just read by the caller (corpus_state): a known one is not read again.
     """
     found = discover(corpus_dir, strict)
-    docs, skipped = [], list(found.skipped)
+    docs, skipped, hashed = [], list(found.skipped), hashed or {}
     for source in found.sources:
-        doc = read_document(corpus_dir, source, known)
+        sha = hashed.get(source, "")
+        doc = known[sha].named(source) if known and sha in known else read_document(corpus_dir, source, known)
         if isinstance(doc, Skipped):
             if strict:
                 raise CorpusError(f"{printable(str(corpus_dir / source))}: {doc.reason}")

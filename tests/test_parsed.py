@@ -31,22 +31,38 @@ def cleaned(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     yield counts
 
 
+@pytest.fixture
+def read(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """How many times each file was read into a document after the freshness check had hashed it."""
+    counts: Counter[str] = Counter()
+    original = rag.corpus.read_document
+
+    def counting(corpus_dir: Path, source: str, known=None):  # type: ignore[no-untyped-def]
+        counts[source] += 1
+        return original(corpus_dir, source, known)
+
+    monkeypatch.setattr(rag.corpus, "read_document", counting)
+    yield counts
+
+
 def _passages(index_dir: Path) -> list[tuple[str, int, int, str, str]]:
     return [(c.source, c.start, c.end, c.lang, c.text) for c in load_index(index_dir).chunks]
 
 
 def test_a_rebuild_reads_only_the_changed_file_and_gives_the_full_builds_index(
-        corpus_dir: Path, tmp_path: Path, cleaned: Counter[str]) -> None:
+        corpus_dir: Path, tmp_path: Path, cleaned: Counter[str], read: Counter[str]) -> None:
     (corpus_dir / "notes.md").write_text("# Notes\n\nThe OST has twelve songs by four singers.\n", encoding="utf-8")
     settings = hashing_settings(corpus_dir, tmp_path / "index")
     build_index(settings)
     assert set(cleaned) == {"notes.md", "soundtrack1_article_de.txt", "soundtrack1_review_en.txt"}
     cleaned.clear()
+    read.clear()
     with (corpus_dir / "notes.md").open("a", encoding="utf-8") as f:
         f.write("\nEach episode runs for about forty minutes.\n")
     (corpus_dir / "soundtrack1_review_en.txt").rename(corpus_dir / "review.txt")  # same content, new name
     build_index(settings)
     assert dict(cleaned) == {"notes.md": 1}  # the renamed file is found by its content
+    assert dict(read) == {"notes.md": 1}  # the others' contents were hashed once, by the freshness check
     again = hashing_settings(corpus_dir, tmp_path / "fresh")
     build_index(again, force=True)
     assert _passages(settings.index_dir) == _passages(again.index_dir)

@@ -93,12 +93,14 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
            listener: Callable[[int, int], None] | None, seen: list[Index]) -> BuildReport:
     """build_index's work on the index folder; the previous index, when it is loaded, is appended to seen."""
     t0 = time.perf_counter()
+    hashed: dict[str, str] = {}  # file → SHA-256, when the check below read them
     if not force and not strict and settings.corpus_dir.is_dir():
         # Nothing changed (file hashes, model, chunking): answer from the manifest alone, without
         # parsing the corpus or loading the index.
         with suppress(IndexNotFoundError, IndexCorruptError, IndexStaleError):
             manifest = read_manifest(settings.index_dir)
             state = _state(settings, manifest)
+            hashed = state.files or {}
             # Everyday words change no answer, only speed: a build brings them in line; queries do not care.
             if (stale_reason(manifest, settings, state) is None
                     and manifest.get("everyday_words") == settings.everyday_words):
@@ -108,7 +110,7 @@ def _build(settings: Settings, embedder: Embedder | None, force: bool, progress:
                 report_skipped(settings.corpus_dir, state.skipped, state.others)  # on every build, unchanged or not
                 return BuildReport(n, manifest["languages"], 0, n, time.perf_counter() - t0, True, state.skipped,
                                    state.others)
-    corpus = read_corpus(settings.corpus_dir, strict, {} if force else load_parsed(settings.index_dir))
+    corpus = read_corpus(settings.corpus_dir, strict, {} if force else load_parsed(settings.index_dir), hashed)
     report_skipped(settings.corpus_dir, corpus.skipped, corpus.others)
     docs = corpus.documents
     chunks = sorted(chunk_documents(docs, settings.chunk_size, settings.chunk_overlap),
