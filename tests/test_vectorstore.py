@@ -13,7 +13,7 @@ from rag.errors import StoreError
 from rag.index.faiss_store import FaissStore
 from rag.index.milvus_store import MilvusStore, _filter
 from rag.index.rows import PASSAGE, SENTENCE, WORD, Rows, join, make_rows
-from rag.index.sync import sync
+from rag.index.sync import digest, sync
 from rag.index.vectorstore import MILVUS, Address, VectorStore, parse_address
 
 DIM = 16
@@ -42,7 +42,8 @@ def make_store(request: pytest.FixtureRequest, milvus_file: Path) -> Factory:
         if request.param == "faiss":
             return FaissStore()
         store: MilvusStore = request.getfixturevalue("milvus_store")
-        store.delete(store.ids())  # emptied, as a new store would be
+        store.delete(store.ids())  # emptied and unlabelled, as a new store would be
+        store.set_label("")
         assert store.count() == 0
         return store
 
@@ -180,6 +181,24 @@ def test_sync_from_the_previous_rows_does_not_list_the_store(make_store: Factory
     assert (step.added, step.kept, step.deleted) == (1, 21, 1) and not listed
     monkeypatch.undo()
     assert sorted(store.ids().tolist()) == sorted(edit(rows, 2, 7).ids.tolist())
+
+
+def test_a_synced_store_is_labelled_with_its_rows_and_trusted_without_lookups(make_store: Factory,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    store, rows = make_store(), sample_rows()
+    assert store.label() == ""
+    sync(store, rows)
+    assert store.label() == digest(rows.ids) == digest(rows.ids[::-1])  # the set of ids, not their order
+    looked_up: list[int] = []
+    held = store.held
+    monkeypatch.setattr(store, "held", lambda ids: looked_up.append(1) or held(ids))
+    edited = edit(rows, 2, 7)
+    step = sync(store, edited, before=rows.ids)
+    assert (step.added, step.deleted) == (1, 1) and not looked_up  # the label vouched for the rows
+    assert store.label() == digest(edited.ids)
+    store.set_label("")  # a sync that stopped midway: the rows are looked up, then labelled again
+    sync(store, edited, before=edited.ids)
+    assert looked_up == [1] and store.label() == digest(edited.ids)
 
 
 def test_sync_from_rows_the_store_does_not_hold_lists_it_instead(make_store: Factory) -> None:

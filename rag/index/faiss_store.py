@@ -54,6 +54,7 @@ class FaissStore:
 
     def __init__(self, rows: Rows | None = None) -> None:
         self._groups: dict[tuple[str, str], _Group] = {}
+        self._label = ""
         if rows is not None and len(rows):
             self._regroup(rows)
 
@@ -127,6 +128,12 @@ class FaissStore:
     def held(self, ids: np.ndarray) -> int:
         asked = np.asarray(ids, dtype=np.int64)
         return int(sum(np.isin(asked, g.rows.ids).sum() for g in self._groups.values()))
+
+    def label(self) -> str:
+        return self._label
+
+    def set_label(self, label: str) -> None:
+        self._label = label
 
     def count(self, kind: str | None = None, lang: str | None = None) -> int:
         return sum(len(g.rows) for (kd, lg), g in self._groups.items() if kind in (None, kd) and lang in (None, lg))

@@ -24,6 +24,7 @@ from rag.index.vectorstore import Address, Found, credentials
 
 BATCH = 2000  # rows per upsert call
 MAX_K = 16384  # Milvus' largest topk
+LABEL = "rag.rows"  # the collection property that holds the store's label (what the last sync wrote)
 _LANG = re.compile(r"[a-z]{2,8}")
 
 
@@ -140,6 +141,13 @@ class MilvusStore:
             found += len(self._call("query", self._client.query, self.name, filter=f"id in {part}",
                                     output_fields=["id"], limit=len(part)))
         return found
+
+    def label(self) -> str:
+        properties = self._call("describe", self._client.describe_collection, self.name).get("properties") or {}
+        return str(properties.get(LABEL, ""))
+
+    def set_label(self, label: str) -> None:
+        self._call("label", self._client.alter_collection_properties, self.name, properties={LABEL: label})
 
     def count(self, kind: str | None = None, lang: str | None = None) -> int:
         expression = _filter(kind, lang, None) if kind else (f'lang == "{_lang(lang)}"' if lang else "")

@@ -80,6 +80,12 @@ class VectorStore(Protocol):
     def count(self, kind: str | None = None, lang: str | None = None) -> int:
         """How many rows (of kind, of language) are stored."""
 
+    def label(self) -> str:
+        """What the last complete sync said the store holds (rag.index.sync: a digest of its ids); "" if none."""
+
+    def set_label(self, label: str) -> None:
+        """Keep a label with the rows, where every client of the store reads it."""
+
     def close(self) -> None:
         """Release the store's resources."""
 
