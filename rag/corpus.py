@@ -92,24 +92,20 @@ def report_skipped(corpus_dir: Path, skipped: tuple[Skipped, ...], others: tuple
         log.warning("%s", _others_message(corpus_dir, list(others)))
 
 
-def read_checked(corpus_dir: Path, source: str, data: bytes | None = None
-                 ) -> tuple[bytes | None, Extracted | None, str]:
-    """(bytes, extracted text, "") of a usable file; (bytes or None, None, reason) of one that is not.
-
-    Args:
-        corpus_dir: the corpus folder.
-        source: the file, relative to it.
-        data: its bytes when already read (else read here, inside the tree).
-    """
-    if data is None:
-        try:
-            data = read_source(corpus_dir, source)
-        except OSError as exc:
-            return None, None, f"cannot read it ({exc.strerror or exc})"
+def checked_text(source: str, data: bytes) -> tuple[Extracted | None, str]:
+    """(extracted text, "") of a usable file's bytes; (None, reason) of one its reader refuses."""
     try:
-        return data, extracted(source.rsplit("/", 1)[-1], data), ""
+        return extracted(source.rsplit("/", 1)[-1], data), ""
     except CorpusError as exc:
-        return data, None, str(exc)
+        return None, str(exc)
+
+
+def _read(corpus_dir: Path, source: str) -> bytes | Skipped:
+    """A corpus file's bytes, read inside the tree, or a Skipped saying why they cannot be read."""
+    try:
+        return read_source(corpus_dir, source)
+    except OSError as exc:
+        return Skipped(source, f"cannot read it ({exc.strerror or exc})")
 
 
 _SEEN: LRU[tuple[str, str], Extracted] = LRU(64)  # (suffix, content hash) → text: a PDF is parsed once
@@ -141,14 +137,13 @@ def read_document(corpus_dir: Path, source: str, known: Mapping[str, Document] |
         source: the file, relative to it (as discover lists it).
         known: documents parsed before, by SHA-256 (rag.ingest.parsed): taken from there, not read again.
     """
-    try:
-        data = read_source(corpus_dir, source)
-    except OSError as exc:
-        return Skipped(source, f"cannot read it ({exc.strerror or exc})")
+    data = _read(corpus_dir, source)
+    if isinstance(data, Skipped):
+        return data
     sha = content_hash(data)
     if known and (doc := known.get(sha)) is not None:
         return doc.named(source)
-    _, got, reason = read_checked(corpus_dir, source, data)
+    got, reason = checked_text(source, data)
     if got is None:
         return Skipped(source, reason, sha)
     for warning in got.warnings:
@@ -232,17 +227,16 @@ def corpus_state(corpus_dir: Path, usable: Collection[str] = (), refused: Mappin
         return CorpusState(None)  # no corpus to compare with: the index is all there is
     files, skipped = {}, list(found.skipped)
     for source in found.sources:
-        try:
-            data = read_source(corpus_dir, source)
-        except OSError as exc:
-            skipped.append(Skipped(source, f"cannot read it ({exc.strerror or exc})"))
+        data = _read(corpus_dir, source)
+        if isinstance(data, Skipped):
+            skipped.append(data)
             continue
         sha = content_hash(data)
         if sha in refused:
             skipped.append(Skipped(source, refused[sha], sha))
             continue
         if parse and sha not in usable:
-            _, got, reason = read_checked(corpus_dir, source, data)
+            got, reason = checked_text(source, data)
             if got is None:
                 skipped.append(Skipped(source, reason))
                 continue

@@ -63,8 +63,12 @@ def embedding_texts(chunks: list[Chunk], names: NameNormalizer | Memo) -> list[s
 def sentence_texts(chunks: list[Chunk], names: NameNormalizer | Memo) -> list[str]:
     """Every chunk's sentences, each with the chunk's heading (rag.store derives which chunk owns which)."""
     split = names.sentences if isinstance(names, Memo) else split_sentences
-    return [names.normalize(f"{chunk.heading}: {sentence}" if chunk.heading else sentence)
-            for chunk in chunks for sentence in split(chunk.text)]
+    return [names.normalize(sentence_text(chunk, sentence)) for chunk in chunks for sentence in split(chunk.text)]
+
+
+def sentence_text(chunk: Chunk, sentence: str) -> str:
+    """What a sentence's vector is made from: the sentence with its passage's heading, as the passage's is."""
+    return f"{chunk.heading}: {sentence}" if chunk.heading else sentence
 
 
 def embed(embedder: Embedder, texts: list[str], keys: list[str], todo: list[int], word_from: int,
@@ -145,7 +149,7 @@ def plan(chunks: list[Chunk], words: list[str], memo: Memo, old: Index | None) -
             sentence_rows.extend(range(int(first[i]), int(first[i] + count[i])))
             counts.append(int(count[i]))
         else:
-            sentences = [f"{c.heading}: {s}" if c.heading else s for s in memo.sentences(c.text)]
+            sentences = [sentence_text(c, s) for s in memo.sentences(c.text)]
             sentence_rows.extend([-1] * len(sentences))
             counts.append(len(sentences))
             raw_passages.append(c.embedding_text())
@@ -186,5 +190,5 @@ def _gone_texts(old: Index, chunks: list[Chunk], memo: Memo, first: np.ndarray) 
         if (c.heading, c.text) not in now:
             out[c.embedding_text()] = i
             for j, sentence in enumerate(memo.sentences(c.text)):
-                out[f"{c.heading}: {sentence}" if c.heading else sentence] = int(first[i]) + j
+                out[sentence_text(c, sentence)] = int(first[i]) + j
     return out
